@@ -118,14 +118,21 @@ bool Node::log_up_to_date(LogIndex candidate_last_index, Zxid candidate_last_zxi
 // ARCHITECTURE.md "Finding the common prefix" for why it converges.
 LogIndex Node::follower_hint_index(LogIndex bound_index, Zxid bound_zxid) const {
   LogIndex high = std::min(bound_index, last_index());
-  if (high < log_start_) return high;  // at or before the compacted prefix
-  // Zxids increase along the log, so binary search the in-memory part.
-  auto begin = log_.begin();
-  auto end = log_.begin() + static_cast<std::ptrdiff_t>(high - log_start_ + 1);
-  auto first_above =
-      std::upper_bound(begin, end, bound_zxid, [](Zxid z, const Entry& e) { return z < e.zxid; });
-  if (first_above == begin) return log_start_ - 1;
-  return std::prev(first_above)->index;
+  if (high >= log_start_) {
+    // Zxids increase along the log, so binary search the in-memory part.
+    auto begin = log_.begin();
+    auto end = log_.begin() + static_cast<std::ptrdiff_t>(high - log_start_ + 1);
+    auto first_above =
+        std::upper_bound(begin, end, bound_zxid, [](Zxid z, const Entry& e) { return z < e.zxid; });
+    if (first_above != begin) return std::prev(first_above)->index;
+    high = log_start_ - 1;
+  }
+  // Before the in-memory log only the zxid of entry log_start_ - 1 is known.
+  if (high + 1 == log_start_ && zxid_before_log_ <= bound_zxid) return high;
+  // The answer lies in the compacted prefix. An index there has no known zxid,
+  // which makes a leader fall back to sending its snapshot.
+  if (high + 1 == log_start_) return high == 0 ? 0 : high - 1;
+  return high;
 }
 
 LogIndex Node::leader_probe_point(LogIndex hint_index, Zxid hint_zxid) const {
