@@ -14,7 +14,12 @@
 // broken by their order in the history vector.
 //
 // Indeterminate ops (kUnknown) are optional: a linearization may place one with
-// its effect anywhere inside its [call, return] window, or leave it out.
+// its effect anywhere inside its [call, return] window, or leave it out. Those
+// that never returned (kStillOpen) are only tried where some completed op
+// needs their effect, so timeouts do not blow up the search; a read with an
+// unknown result constrains nothing and is ignored.
+//
+// A failed cas (kFail) saw a value other than cas_expected and changed nothing.
 #pragma once
 
 #include <cstdint>

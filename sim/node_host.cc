@@ -1,0 +1,299 @@
+#include "sim/node_host.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace warden::sim {
+
+using consensus::Entry;
+using consensus::EntryType;
+using consensus::LogIndex;
+using consensus::Message;
+using consensus::ProposeResult;
+
+NodeHost::NodeHost(uint32_t index, const HostConfig& config, HostEnvironment& env, Prng prng)
+    : index_(index), config_(config), env_(env), prng_(prng), disk_(config.disk, prng_.fork()) {
+  const auto& voters = config_.consensus.voters;
+  is_voter_ = std::find(voters.begin(), voters.end(), config_.consensus.id) != voters.end();
+}
+
+void NodeHost::boot() {
+  restart();
+}
+
+void NodeHost::restart() {
+  assert(!up());
+  consensus::PersistentState recovered = disk_.recover_for_restart();
+  machine_ = RegisterMachine();
+  if (recovered.snapshot.last_index > 0) {
+    [[maybe_unused]] const bool restored = machine_.restore(recovered.snapshot.data);
+    assert(restored);
+  }
+  applied_index_ = recovered.snapshot.last_index;
+  consensus::Config config = config_.consensus;
+  config.random_seed = prng_.next_u64();
+  node_ = std::make_unique<consensus::Node>(config, recovered);
+  ++incarnation_;
+  paused_ = false;
+  env_.on_incarnation_started(*this);
+  // A random phase, so nodes that restart together do not tick in lockstep.
+  env_.schedule_tick(index_, prng_.uniform_int(1, config_.tick_us), incarnation_);
+}
+
+bool NodeHost::crash(CrashDamage damage) {
+  assert(up());
+  node_.reset();
+  const bool torn = disk_.crash(damage);
+  ++incarnation_;  // orphans the pending tick and fsync events
+  paused_ = false;
+  ready_ = consensus::Ready();
+  ready_in_flight_ = false;
+  messages_sent_early_ = false;
+  sync_finished_while_paused_ = false;
+  inputs_.clear();
+  held_by_client_.clear();
+  return torn;
+}
+
+void NodeHost::pause() {
+  assert(up());
+  paused_ = true;
+}
+
+void NodeHost::resume() {
+  if (!up() || !paused_) return;
+  paused_ = false;
+  if (sync_finished_while_paused_) {
+    sync_finished_while_paused_ = false;
+    finish_ready();
+  }
+  pump();
+}
+
+void NodeHost::on_tick(uint64_t incarnation) {
+  if (incarnation != incarnation_ || !up()) return;
+  env_.schedule_tick(index_, config_.tick_us, incarnation_);
+  // A paused process does not notice time passing; it resumes where it was.
+  if (paused_) return;
+  if (can_process_now()) {
+    node_->tick();
+    pump();
+    return;
+  }
+  inputs_.push_back(Input{Input::Kind::kTick, {}, {}});
+}
+
+void NodeHost::on_message(Message&& message) {
+  if (!up()) return;
+  if (can_process_now()) {
+    node_->step(message);
+    pump();
+    return;
+  }
+  inputs_.push_back(Input{Input::Kind::kMessage, std::move(message), {}});
+}
+
+void NodeHost::on_client_request(const ClientRequest& request) {
+  if (!up()) {
+    // Connection refused: the request never reached a process.
+    reply(request, ClientReplyStatus::kRejected);
+    return;
+  }
+  if (can_process_now()) {
+    take_client_request(request);
+    pump();
+    return;
+  }
+  inputs_.push_back(Input{Input::Kind::kClient, {}, request});
+}
+
+void NodeHost::on_fsync_done(uint64_t incarnation) {
+  if (incarnation != incarnation_ || !up()) return;
+  assert(ready_in_flight_);
+  disk_.complete_sync();
+  ready_in_flight_ = false;
+  if (paused_) {
+    // The data is on disk, but the process sees the completion only on resume.
+    sync_finished_while_paused_ = true;
+    return;
+  }
+  finish_ready();
+  pump();
+}
+
+void NodeHost::feed(Input& input) {
+  switch (input.kind) {
+    case Input::Kind::kTick:
+      node_->tick();
+      break;
+    case Input::Kind::kMessage:
+      node_->step(input.message);
+      break;
+    case Input::Kind::kClient:
+      take_client_request(input.request);
+      break;
+  }
+}
+
+void NodeHost::pump() {
+  while (up() && !paused_ && !ready_in_flight_ && !sync_finished_while_paused_) {
+    while (!inputs_.empty()) {
+      Input input = std::move(inputs_.front());
+      inputs_.pop_front();
+      feed(input);
+    }
+    if (!node_->has_ready()) return;
+    start_ready();
+  }
+}
+
+void NodeHost::start_ready() {
+  ready_ = node_->ready();
+  env_.on_ready_taken(*this, ready_);
+  persist(ready_);
+  messages_sent_early_ = false;
+  if (!disk_.has_unsynced_writes()) {
+    finish_ready();
+    return;
+  }
+  if (config_.send_before_fsync) {
+    send_messages();
+    messages_sent_early_ = true;
+  }
+  ready_in_flight_ = true;
+  env_.schedule_fsync_done(index_, disk_.begin_sync(), incarnation_);
+}
+
+void NodeHost::persist(const consensus::Ready& ready) {
+  if (ready.hard_state) disk_.write_hard_state(*ready.hard_state);
+  if (ready.snapshot) {
+    // The snapshot replaces the log's prefix; rewrite the log file with what
+    // the node keeps after it (already durable entries plus this Ready's).
+    disk_.write_snapshot(*ready.snapshot);
+    std::vector<Entry> kept;
+    for (LogIndex i = ready.snapshot->last_index + 1; i <= node_->last_index(); ++i) {
+      const Entry* entry = node_->entry_at(i);
+      assert(entry != nullptr);
+      kept.push_back(*entry);
+    }
+    disk_.write_log_replacement(kept);
+    return;
+  }
+  if (ready.entries.empty()) return;
+  disk_.append_truncate(ready.entries.front().index);
+  for (const Entry& entry : ready.entries) disk_.append_entry(entry);
+}
+
+void NodeHost::finish_ready() {
+  if (!messages_sent_early_) send_messages();
+  messages_sent_early_ = false;
+  if (ready_.snapshot) install_snapshot(*ready_.snapshot);
+  for (const Entry& entry : ready_.committed) apply_entry(entry);
+  for (const consensus::ReadState& read_state : ready_.read_states) note_read_state(read_state);
+  answer_ready_reads();
+  node_->advance(ready_);
+  ready_ = consensus::Ready();
+  maybe_compact();
+}
+
+void NodeHost::send_messages() {
+  for (Message& message : ready_.messages) env_.send_to_node(std::move(message));
+  ready_.messages.clear();
+}
+
+void NodeHost::install_snapshot(const consensus::Snapshot& snapshot) {
+  [[maybe_unused]] const bool restored = machine_.restore(snapshot.data);
+  assert(restored);
+  applied_index_ = snapshot.last_index;
+  env_.on_state_applied(*this, snapshot.last_zxid, machine_.state_hash());
+}
+
+void NodeHost::apply_entry(const Entry& entry) {
+  assert(entry.index == applied_index_ + 1);
+  applied_index_ = entry.index;
+  if (entry.type == EntryType::kData) {
+    const std::optional<RegisterCommand> command = decode_register_command(entry.data);
+    assert(command.has_value());
+    const ApplyOutcome outcome = machine_.apply(*command);
+    const uint32_t client = static_cast<uint32_t>(command->client_id - 1);
+    auto held = held_by_client_.find(client);
+    // A duplicate means an earlier copy already took effect and was answered
+    // then (or its client gave up); stay silent rather than guess.
+    if (held != held_by_client_.end() && held->second.request.request_id == command->request_id &&
+        outcome != ApplyOutcome::kDuplicate) {
+      reply(held->second.request, outcome == ApplyOutcome::kOk ? ClientReplyStatus::kOk
+                                                               : ClientReplyStatus::kCasMismatch);
+      held_by_client_.erase(held);
+    }
+  }
+  env_.on_state_applied(*this, entry.zxid, machine_.state_hash());
+}
+
+void NodeHost::note_read_state(const consensus::ReadState& read_state) {
+  for (auto it = held_by_client_.begin(); it != held_by_client_.end(); ++it) {
+    HeldRequest& held = it->second;
+    if (held.request.kind != ClientOpKind::kRead || held.read_context != read_state.context) {
+      continue;
+    }
+    if (!read_state.ok) {
+      reply(held.request, ClientReplyStatus::kRejected);
+      held_by_client_.erase(it);
+      return;
+    }
+    held.read_index_known = true;
+    held.read_index = read_state.index;
+    return;
+  }
+}
+
+void NodeHost::answer_ready_reads() {
+  for (auto it = held_by_client_.begin(); it != held_by_client_.end();) {
+    const HeldRequest& held = it->second;
+    if (held.read_index_known && held.read_index <= applied_index_) {
+      reply(held.request, ClientReplyStatus::kOk, machine_.read(held.request.key));
+      it = held_by_client_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NodeHost::maybe_compact() {
+  const consensus::Snapshot& current = node_->snapshot();
+  if (applied_index_ < current.last_index + config_.compact_every_entries) return;
+  node_->compact(applied_index_, machine_.serialize(), config_.retain_entries);
+  assert(node_->snapshot().last_index == applied_index_);
+  disk_.install_compaction(node_->snapshot());
+}
+
+void NodeHost::take_client_request(const ClientRequest& request) {
+  HeldRequest held{request};
+  if (request.kind == ClientOpKind::kRead) {
+    held.read_context = next_read_context_++;
+    held_by_client_[request.client] = held;
+    node_->read_index(held.read_context);
+    return;
+  }
+  RegisterCommand command;
+  command.client_id = request.client + 1;
+  command.request_id = request.request_id;
+  command.kind = request.kind == ClientOpKind::kWrite ? RegisterCommandKind::kWrite
+                                                      : RegisterCommandKind::kCas;
+  command.key = request.key;
+  command.value = request.value;
+  command.expected = request.expected;
+  const ProposeResult result = node_->propose(encode_register_command(command));
+  if (result == ProposeResult::kNoLeader || result == ProposeResult::kBusy) {
+    held_by_client_.erase(request.client);
+    reply(request, ClientReplyStatus::kRejected);
+    return;
+  }
+  held_by_client_[request.client] = held;
+}
+
+void NodeHost::reply(const ClientRequest& request, ClientReplyStatus status,
+                     std::optional<int64_t> read_value) {
+  env_.reply_to_client(ClientReply{request.client, request.request_id, status, read_value});
+}
+
+}  // namespace warden::sim

@@ -1,0 +1,146 @@
+// One simulated server process: it owns a consensus::Node, the node's Disk and
+// its RegisterMachine, ticks on its own (drifting) clock, and drives the Node
+// through the Ready loop exactly as consensus/node.h prescribes: take a Ready,
+// write it to disk, wait for the fsync to complete, send the messages, install
+// the snapshot and apply committed entries, answer clients, advance. Inputs
+// that arrive meanwhile queue up and are fed together before the next Ready,
+// which is what gives group commit. It also serves clients: writes and cas
+// become proposals, reads go through a read-index round.
+//
+// Process faults: crash (volatile state lost, in-flight fsync cancelled,
+// unsynced writes dropped, pending client requests forgotten), restart from
+// what the disk recovers, and pause (a GC-like stop: nothing is processed
+// until resume, then the backlog is).
+//
+// Owned by sim::Simulation, which delivers its events and tells it of faults.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "consensus/node.h"
+#include "sim/client_protocol.h"
+#include "sim/disk.h"
+#include "sim/prng.h"
+#include "sim/register_machine.h"
+
+namespace warden::sim {
+
+class NodeHost;
+
+// What a host needs from the world around it. Implemented by sim::Simulation.
+class HostEnvironment {
+ public:
+  virtual ~HostEnvironment() = default;
+  virtual int64_t now_us() const = 0;
+  virtual void send_to_node(consensus::Message&& message) = 0;
+  virtual void reply_to_client(const ClientReply& reply) = 0;
+  virtual void schedule_tick(uint32_t node_index, int64_t delay_us, uint64_t incarnation) = 0;
+  virtual void schedule_fsync_done(uint32_t node_index, int64_t delay_us, uint64_t incarnation) = 0;
+  // Hooks for the invariant checker.
+  virtual void on_ready_taken(const NodeHost& host, const consensus::Ready& ready) = 0;
+  virtual void on_state_applied(const NodeHost& host, consensus::Zxid zxid,
+                                uint64_t state_hash) = 0;
+  virtual void on_incarnation_started(const NodeHost& host) = 0;
+};
+
+struct HostConfig {
+  consensus::Config consensus;  // id, membership, timeouts, planted bug
+  int64_t tick_us = 10'000;     // this node's tick period, drift included
+  DiskProfile disk;
+  bool send_before_fsync = false;  // planted bug: send a Ready's messages before its fsync
+  uint64_t compact_every_entries = 256;
+  size_t retain_entries = 64;
+};
+
+class NodeHost {
+ public:
+  NodeHost(uint32_t index, const HostConfig& config, HostEnvironment& env, Prng prng);
+  NodeHost(const NodeHost&) = delete;
+  NodeHost& operator=(const NodeHost&) = delete;
+
+  // First start, from an empty disk.
+  void boot();
+
+  // Events addressed to this host.
+  void on_tick(uint64_t incarnation);
+  void on_message(consensus::Message&& message);
+  void on_client_request(const ClientRequest& request);
+  void on_fsync_done(uint64_t incarnation);
+
+  // Faults. crash() returns true if it left a torn record on disk.
+  bool crash(CrashDamage damage);
+  void restart();
+  void pause();
+  void resume();
+
+  uint32_t index() const { return index_; }
+  consensus::NodeId id() const { return config_.consensus.id; }
+  bool is_voter() const { return is_voter_; }
+  bool up() const { return node_ != nullptr; }
+  bool paused() const { return paused_; }
+  uint64_t incarnation() const { return incarnation_; }
+  // Null while the host is down.
+  const consensus::Node* node() const { return node_.get(); }
+  const Disk& disk() const { return disk_; }
+  const RegisterMachine& machine() const { return machine_; }
+  consensus::LogIndex applied_index() const { return applied_index_; }
+
+ private:
+  struct Input {
+    enum class Kind : uint8_t { kTick, kMessage, kClient } kind = Kind::kTick;
+    consensus::Message message;
+    ClientRequest request;
+  };
+  // A client request this host has taken on and not yet answered.
+  struct HeldRequest {
+    ClientRequest request;
+    uint64_t read_context = 0;           // reads: the read-index round
+    bool read_index_known = false;       // reads: the ReadState arrived
+    consensus::LogIndex read_index = 0;  // reads: apply up to here, then answer
+  };
+
+  bool can_process_now() const { return up() && !paused_ && !ready_in_flight_ && inputs_.empty(); }
+  void pump();
+  void feed(Input& input);
+  void start_ready();
+  void persist(const consensus::Ready& ready);
+  void finish_ready();
+  void send_messages();
+  void install_snapshot(const consensus::Snapshot& snapshot);
+  void apply_entry(const consensus::Entry& entry);
+  void note_read_state(const consensus::ReadState& read_state);
+  void answer_ready_reads();
+  void maybe_compact();
+
+  void take_client_request(const ClientRequest& request);
+  void reply(const ClientRequest& request, ClientReplyStatus status,
+             std::optional<int64_t> read_value = std::nullopt);
+
+  uint32_t index_;
+  HostConfig config_;
+  HostEnvironment& env_;
+  Prng prng_;
+  bool is_voter_ = false;
+
+  std::unique_ptr<consensus::Node> node_;
+  Disk disk_;
+  RegisterMachine machine_;
+  consensus::LogIndex applied_index_ = 0;
+  uint64_t incarnation_ = 0;
+  bool paused_ = false;
+
+  consensus::Ready ready_;        // the Ready between ready() and advance()
+  bool ready_in_flight_ = false;  // waiting for its fsync
+  bool messages_sent_early_ = false;
+  bool sync_finished_while_paused_ = false;
+  std::deque<Input> inputs_;
+
+  std::map<uint32_t, HeldRequest> held_by_client_;
+  uint64_t next_read_context_ = 1;
+};
+
+}  // namespace warden::sim

@@ -1,0 +1,102 @@
+// Simulated clients and the history they record. About ten clients each run
+// one operation at a time with a short think time between operations: reads,
+// writes and compare-and-sets over a handful of keys. A client sticks to one
+// node, as a ZooKeeper client stays on its server, and moves to another after
+// a failure or a timeout. Every call and return goes into a history of
+// RegisterOps for the linearizability checker, following Jepsen's
+// conventions: an operation that timed out may or may not have happened
+// (writes and cas are recorded as indeterminate and stay open forever; reads
+// are dropped, having had no effect), definite rejections are dropped, and
+// after a timeout the client carries on as a new process.
+//
+// Owned by sim::Simulation, which delivers its events.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/client_protocol.h"
+#include "sim/linearizability.h"
+#include "sim/prng.h"
+
+namespace warden::sim {
+
+struct WorkloadProfile {
+  int clients = 10;
+  int keys = 4;
+  double read_fraction = 0.4;
+  double write_fraction = 0.3;  // the rest are cas
+  int64_t think_min_us = 10'000;
+  int64_t think_max_us = 60'000;
+  int64_t op_timeout_us = 1'500'000;
+};
+
+// What the clients need from the world around them. Implemented by Simulation.
+class ClientEnvironment {
+ public:
+  virtual ~ClientEnvironment() = default;
+  virtual int64_t now_us() const = 0;
+  virtual void send_to_server(uint32_t node_index, const ClientRequest& request) = 0;
+  virtual void schedule_client_wake(uint32_t client, int64_t delay_us, uint64_t op_sequence) = 0;
+  virtual void schedule_client_timeout(uint32_t client, int64_t delay_us, uint64_t op_sequence) = 0;
+};
+
+struct WorkloadStats {
+  uint64_t ok = 0;       // completed (including cas that compared false)
+  uint64_t failed = 0;   // definitely not done: rejected, or cas mismatch
+  uint64_t unknown = 0;  // writes and cas that timed out
+  uint64_t dropped_reads = 0;
+  uint64_t switches = 0;  // a client moved to another node
+};
+
+class Workload {
+ public:
+  Workload(const WorkloadProfile& profile, int node_count, ClientEnvironment& env, Prng prng);
+
+  void start();
+  // Stop issuing new operations; operations in flight still complete.
+  void stop_issuing() { issuing_ = false; }
+
+  void on_wake(uint32_t client, uint64_t op_sequence);
+  void on_reply(const ClientReply& reply);
+  void on_timeout(uint32_t client, uint64_t op_sequence);
+
+  // Closes the history: operations still in flight become indeterminate.
+  std::vector<RegisterOp> finish();
+
+  const WorkloadStats& stats() const { return stats_; }
+  // Latest return time of a write or cas that completed with an effect
+  // (kOk), or -1: the liveness check's "a write committed".
+  int64_t last_effective_write_us() const { return last_effective_write_us_; }
+
+ private:
+  struct Client {
+    uint32_t node_index = 0;
+    uint64_t process = 0;
+    uint64_t next_request_id = 1;
+    uint64_t op_sequence = 0;  // numbers wake/timeout events; stale ones are ignored
+    bool in_flight = false;
+    ClientRequest request;
+    RegisterOp op;
+    std::vector<int64_t> last_seen;  // per key: the last value this client saw, or 0
+  };
+
+  void issue(uint32_t client_index);
+  void complete(Client& client, RegisterOutcome outcome);
+  void think(uint32_t client_index);
+  void switch_node(Client& client);
+
+  WorkloadProfile profile_;
+  int node_count_;
+  ClientEnvironment& env_;
+  Prng prng_;
+  std::vector<Client> clients_;
+  std::vector<RegisterOp> history_;
+  WorkloadStats stats_;
+  uint64_t next_process_ = 0;
+  int64_t next_value_ = 1;
+  bool issuing_ = true;
+  int64_t last_effective_write_us_ = -1;
+};
+
+}  // namespace warden::sim

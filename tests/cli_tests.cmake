@@ -1,0 +1,23 @@
+# End-to-end checks that run build/warden as a user would: simulator seed
+# batches, replay, planted bugs, and the Jepsen labels. Tests are added below by
+# area; each calls the real binary.
+
+# Every labelled Jepsen etcd history gets the verdict its label gives.
+add_test(NAME lincheck_jepsen_labels
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_lincheck_labels.sh $<TARGET_FILE:warden> ${WARDEN_SHARED_DIR}/testdata/jepsen-etcd)
+
+# Deterministic simulator: seed batches (long), replay, planted bugs.
+add_test(NAME sim_seeds_3_nodes COMMAND $<TARGET_FILE:warden> sim --seeds 500 --nodes 3)
+add_test(NAME sim_seeds_5_nodes COMMAND $<TARGET_FILE:warden> sim --seeds 500 --nodes 5)
+set_tests_properties(sim_seeds_3_nodes sim_seeds_5_nodes PROPERTIES LABELS long TIMEOUT 1800)
+add_test(NAME sim_replay
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_replay.sh $<TARGET_FILE:warden> 7)
+foreach(bug vote-twice commit-without-quorum vote-ignores-log commit-old-epoch-by-count
+            send-before-fsync)
+  string(REPLACE "-" "_" bug_test ${bug})
+  add_test(NAME sim_planted_bug_${bug_test}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_expect_bug.sh $<TARGET_FILE:warden> ${bug})
+endforeach()
+add_test(NAME sim_list_bugs COMMAND $<TARGET_FILE:warden> sim --list-bugs)
+set_tests_properties(sim_list_bugs PROPERTIES PASS_REGULAR_EXPRESSION
+  "vote-twice\ncommit-without-quorum\nvote-ignores-log\ncommit-old-epoch-by-count\nsend-before-fsync")
