@@ -6,6 +6,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/install-deps.sh"
 "$root/tools/build.sh" "$root/build"
-"$root/build/warden" sim --seed 1 --summary
+"$root/build/warden" sim --seed 13 --summary
 "$root/build/warden" sim --seeds 100 --nodes 3
 "$root/build/warden" sim --seeds 100 --nodes 5
