@@ -7,7 +7,10 @@
 // While it runs it checks the safety properties that must hold at every
 // moment (one leader per epoch, agreeing committed prefixes, dense logs with
 // increasing zxids, commit never beyond the log, applies in order) and records
-// every breach in violations(), so a test only has to look there.
+// every breach in violations(), so a test only has to look there. Two
+// whole-cluster checks on what is durable (every committed entry is on a
+// quorum of disks; every voter that could still win an election holds it) run
+// when a test asks for them.
 //
 // No real time, no std::random_device: the same calls give the same run.
 #pragma once
