@@ -52,6 +52,21 @@ struct MiniCluster {
     nodes[id] = std::make_unique<Node>(config, state);
   }
 
+  // Only node 1 ticks, so it is the one to campaign; then it leads for a
+  // few heartbeats. False if it never became leader.
+  bool elect_node_1_and_settle() {
+    for (int tick = 0; tick < 100 && nodes[1]->role() != Role::kLeader; ++tick) {
+      nodes[1]->tick();
+      pump(100);
+    }
+    if (nodes[1]->role() != Role::kLeader) return false;
+    for (int tick = 0; tick < 5; ++tick) {
+      nodes[1]->tick();
+      pump(10'000);
+    }
+    return true;
+  }
+
   // Runs Ready loops and delivers messages until quiet or `max_messages`.
   void pump(size_t max_messages) {
     for (bool moved = true; moved && delivered < max_messages;) {
@@ -84,16 +99,7 @@ TEST(ConsensusCompaction, CommonPrefixInsideCompactedLogIsBridgedBySnapshot) {
   cluster.add(2, compacted_leader_state());
   cluster.add(3, stale_follower_state());
 
-  // Only node 1 ticks, so it is the one to campaign.
-  for (int tick = 0; tick < 100 && cluster.nodes[1]->role() != Role::kLeader; ++tick) {
-    cluster.nodes[1]->tick();
-    cluster.pump(100);
-  }
-  ASSERT_EQ(cluster.nodes[1]->role(), Role::kLeader);
-  for (int tick = 0; tick < 5; ++tick) {
-    cluster.nodes[1]->tick();
-    cluster.pump(10'000);
-  }
+  ASSERT_TRUE(cluster.elect_node_1_and_settle());
 
   ASSERT_LT(cluster.delivered, 10'000u) << "leader and follower are probing in a loop";
   EXPECT_GE(cluster.snapshots_sent, 1u);
@@ -124,15 +130,7 @@ TEST(ConsensusCompaction, DivergenceAfterTheCompactedPrefixIsRepairedWithoutSnap
   cluster.add(2, leader);
   cluster.add(3, follower);
 
-  for (int tick = 0; tick < 100 && cluster.nodes[1]->role() != Role::kLeader; ++tick) {
-    cluster.nodes[1]->tick();
-    cluster.pump(100);
-  }
-  ASSERT_EQ(cluster.nodes[1]->role(), Role::kLeader);
-  for (int tick = 0; tick < 5; ++tick) {
-    cluster.nodes[1]->tick();
-    cluster.pump(10'000);
-  }
+  ASSERT_TRUE(cluster.elect_node_1_and_settle());
   ASSERT_LT(cluster.delivered, 10'000u);
   EXPECT_EQ(cluster.snapshots_sent, 0u);
   EXPECT_EQ(cluster.nodes[3]->last_zxid(), cluster.nodes[1]->last_zxid());

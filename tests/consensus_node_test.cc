@@ -244,28 +244,45 @@ TEST(ConsensusNode, LeaderCutOffFromItsFollowersCommitsNothing) {
   EXPECT_FALSE(run.applied_anywhere);
 }
 
+// A leader commits `shared_value`, is cut off, writes `tail_length`
+// uncommitted entries no one else sees, and the other two elect a new leader.
+struct DivergentTail {
+  NodeId old_leader = kNoNode;
+  std::optional<NodeId> new_leader;  // nullopt: the others failed to elect one
+  LogIndex common_prefix = 0;
+};
+
+DivergentTail cut_off_leader_with_tail(Cluster& cluster, const std::string& shared_value,
+                                       const std::string& tail_prefix, int tail_length) {
+  DivergentTail run;
+  run.old_leader = elect_any(cluster);
+  if (run.old_leader == kNoNode) return run;
+  commit_all(cluster, run.old_leader, {shared_value});
+  run.common_prefix = cluster.node(run.old_leader).last_index();
+  cluster.isolate(run.old_leader);
+  for (const std::string& value : numbered(tail_prefix, tail_length)) {
+    cluster.propose(run.old_leader, value);
+  }
+  cluster.deliver_all();
+  for (int round = 0; round < 100 && !run.new_leader; ++round) {
+    cluster.settle(1);
+    const auto leader = cluster.established_leader();
+    if (leader && *leader != run.old_leader) run.new_leader = leader;
+  }
+  return run;
+}
+
 TEST(ConsensusNode, StaleLeaderStepsDownAndItsDivergentTailIsReplaced) {
   // Without check-quorum the cut-off leader keeps believing it leads until it
   // hears of the newer epoch, which is the moment this test is about.
   Cluster cluster(3, 0, [](Config& config) { config.check_quorum = false; });
-  const NodeId old_leader = elect_any(cluster);
-  ASSERT_NE(old_leader, kNoNode);
-  commit_all(cluster, old_leader, {"committed"});
-  const LogIndex common_prefix = cluster.node(old_leader).last_index();
-
-  cluster.isolate(old_leader);
   // A tail longer than what the new leader will write, so repair must truncate.
-  for (const std::string& value : numbered("lost", 6)) cluster.propose(old_leader, value);
-  cluster.deliver_all();
+  const DivergentTail run = cut_off_leader_with_tail(cluster, "committed", "lost", 6);
+  ASSERT_NE(run.old_leader, kNoNode);
+  const NodeId old_leader = run.old_leader;
+  const LogIndex common_prefix = run.common_prefix;
   ASSERT_EQ(cluster.node(old_leader).last_index(), common_prefix + 6);
-
-  // The other two elect a new leader among themselves.
-  std::optional<NodeId> new_leader;
-  for (int round = 0; round < 100 && !new_leader; ++round) {
-    cluster.settle(1);
-    const auto leader = cluster.established_leader();
-    if (leader && *leader != old_leader) new_leader = leader;
-  }
+  const std::optional<NodeId> new_leader = run.new_leader;
   ASSERT_TRUE(new_leader);
   const Epoch new_epoch = cluster.node(*new_leader).epoch();
   commit_all(cluster, *new_leader, {"new0", "new1"});
@@ -294,20 +311,11 @@ TEST(ConsensusNode, StaleLeaderStepsDownAndItsDivergentTailIsReplaced) {
 
 TEST(ConsensusNode, FollowerNeverCommitsPastWhatMatchesTheLeader) {
   Cluster cluster(3, 0, [](Config& config) { config.check_quorum = false; });
-  const NodeId old_leader = elect_any(cluster);
-  ASSERT_NE(old_leader, kNoNode);
-  commit_all(cluster, old_leader, {"shared"});
-  const LogIndex common_prefix = cluster.node(old_leader).last_index();
-
-  cluster.isolate(old_leader);
-  for (const std::string& value : numbered("divergent", 3)) cluster.propose(old_leader, value);
-  cluster.deliver_all();
-  std::optional<NodeId> new_leader;
-  for (int round = 0; round < 100 && !new_leader; ++round) {
-    cluster.settle(1);
-    const auto leader = cluster.established_leader();
-    if (leader && *leader != old_leader) new_leader = leader;
-  }
+  const DivergentTail run = cut_off_leader_with_tail(cluster, "shared", "divergent", 3);
+  ASSERT_NE(run.old_leader, kNoNode);
+  const NodeId old_leader = run.old_leader;
+  const LogIndex common_prefix = run.common_prefix;
+  const std::optional<NodeId> new_leader = run.new_leader;
   ASSERT_TRUE(new_leader);
   // The new leader's commit index goes well past the old leader's tail.
   commit_all(cluster, *new_leader, numbered("new", 8));
