@@ -116,7 +116,7 @@ bool Node::log_up_to_date(LogIndex candidate_last_index, Zxid candidate_last_zxi
 // Largest index <= bound_index whose zxid is <= bound_zxid, searching this
 // node's log (and the entry before it). Both sides of a probe use it; see
 // ARCHITECTURE.md "Finding the common prefix" for why it converges.
-LogIndex Node::follower_hint_index(LogIndex bound_index, Zxid bound_zxid) const {
+LogIndex Node::last_index_at_or_below(LogIndex bound_index, Zxid bound_zxid) const {
   LogIndex high = std::min(bound_index, last_index());
   if (high >= log_start_) {
     // Zxids increase along the log, so binary search the in-memory part.
@@ -133,10 +133,6 @@ LogIndex Node::follower_hint_index(LogIndex bound_index, Zxid bound_zxid) const 
   // which makes a leader fall back to sending its snapshot.
   if (high + 1 == log_start_) return high == 0 ? 0 : high - 1;
   return high;
-}
-
-LogIndex Node::leader_probe_point(LogIndex hint_index, Zxid hint_zxid) const {
-  return follower_hint_index(hint_index, hint_zxid);
 }
 
 void Node::append_entry(Entry entry) {
@@ -528,7 +524,7 @@ void Node::step_append(const Message& m) {
   }
   if (!match_term(m.prev_index, m.prev_zxid)) {
     reply.reject = true;
-    reply.hint_index = follower_hint_index(m.prev_index, m.prev_zxid);
+    reply.hint_index = last_index_at_or_below(m.prev_index, m.prev_zxid);
     reply.hint_zxid = zxid_at(reply.hint_index).value_or(0);
     send(std::move(reply));
     return;
@@ -713,7 +709,7 @@ void Node::step_append_response(const Message& m) {
     if (p.state == Progress::State::kProbe && m.prev_index + 1 != p.next) return;  // stale probe
     // The common prefix is at or after the follower's match; find a probe
     // point that both logs might share and try again from there.
-    const LogIndex probe = std::max(leader_probe_point(m.hint_index, m.hint_zxid), p.match);
+    const LogIndex probe = std::max(last_index_at_or_below(m.hint_index, m.hint_zxid), p.match);
     p.state = Progress::State::kProbe;
     p.probe_sent = false;
     p.inflight.clear();
@@ -788,12 +784,9 @@ bool Node::maybe_advance_commit() {
   return true;
 }
 
+// A quorum holds the leader's whole history: release what was held back.
 void Node::on_epoch_established() {
   epoch_established_ = true;
-  release_pending_requests();
-}
-
-void Node::release_pending_requests() {
   while (!pending_proposals_.empty()) {
     append_local(EntryType::kData, std::move(pending_proposals_.front()));
     pending_proposals_.pop_front();

@@ -198,11 +198,11 @@ class Node {
   void send_snapshot(NodeId to, Progress& p);
   void send_commit_notices();
   void send_heartbeats(uint64_t round_id);
-  LogIndex leader_probe_point(LogIndex hint_index, Zxid hint_zxid) const;
-  LogIndex follower_hint_index(LogIndex bound_index, Zxid bound_zxid) const;
+  // Largest index <= bound_index whose zxid is <= bound_zxid: the follower's
+  // hint when it rejects an Append, and the leader's next probe point.
+  LogIndex last_index_at_or_below(LogIndex bound_index, Zxid bound_zxid) const;
   bool maybe_advance_commit();
   void on_epoch_established();
-  void release_pending_requests();
   void start_read_round(uint64_t context, NodeId requester);
   void ack_read_rounds(NodeId from, uint64_t round_id);
   bool in_lease() const;

@@ -66,22 +66,25 @@ uint64_t RegisterMachine::dedup_hash(uint64_t client_id, uint64_t request_id) {
   return mix64(mix64(client_id ^ 0x5bd1e9955bd1e995ULL) + request_id);
 }
 
-void RegisterMachine::set_value(int64_t key, int64_t value) {
-  auto [it, inserted] = values_.try_emplace(key, value);
+// Assigns map[key] = value while keeping `state_hash` the XOR of
+// entry_hash(key, value) over every entry, so the hash never needs a rescan.
+template <typename Map, typename EntryHash>
+void assign_hashed(Map& map, typename Map::key_type key, typename Map::mapped_type value,
+                   EntryHash entry_hash, uint64_t& state_hash) {
+  auto [it, inserted] = map.try_emplace(key, value);
   if (!inserted) {
-    state_hash_ ^= value_hash(key, it->second);
+    state_hash ^= entry_hash(key, it->second);
     it->second = value;
   }
-  state_hash_ ^= value_hash(key, value);
+  state_hash ^= entry_hash(key, value);
+}
+
+void RegisterMachine::set_value(int64_t key, int64_t value) {
+  assign_hashed(values_, key, value, value_hash, state_hash_);
 }
 
 void RegisterMachine::set_last_request(uint64_t client_id, uint64_t request_id) {
-  auto [it, inserted] = last_request_by_client_.try_emplace(client_id, request_id);
-  if (!inserted) {
-    state_hash_ ^= dedup_hash(client_id, it->second);
-    it->second = request_id;
-  }
-  state_hash_ ^= dedup_hash(client_id, request_id);
+  assign_hashed(last_request_by_client_, client_id, request_id, dedup_hash, state_hash_);
 }
 
 ApplyOutcome RegisterMachine::apply(const RegisterCommand& command) {
