@@ -12,12 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "consensus/checksum.h"
 #include "consensus/types.h"
 
 namespace warden::sim {
 
-// CRC-32C (Castagnoli), as used by ext4, iSCSI and RocksDB.
-uint32_t crc32c(std::string_view bytes);
+using consensus::crc32c;
 
 enum class RecordType : uint8_t {
   kEntry = 1,

@@ -1,0 +1,167 @@
+// RocksStorage: the durable state of one Warden node in one RocksDB directory
+// — the replicated log, the ZooKeeper tree (as opaque key/payload records),
+// and metadata (hard state, where the log starts, how far the tree has
+// applied the log, which cluster and format the directory belongs to).
+// Every record carries a CRC-32C; anything that fails a check is reported as
+// kCorruption and never handed out.
+//
+// Thread safety: writes (write, write_group, compact_log, the snapshot
+// installer's steps) serialise on an internal mutex; reads (load,
+// get_tree_record, open_tree_snapshot) take no lock and may run beside them.
+// Owned by the node's runtime; GroupCommitter and the tree snapshot classes
+// hold a plain pointer to it and must not outlive it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consensus/types.h"
+#include "store/rocks_status.h"
+#include "store/rocks_write_batch.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+struct ReadOptions;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace warden::store {
+
+class TreeSnapshotReader;
+
+struct RocksStorageOptions {
+  std::string dir;
+  // A fresh directory records it; an existing one with another id is refused
+  // (kForeignCluster), so a node never joins a cluster with another's data.
+  uint64_t cluster_id = 0;  // must not be 0
+  bool sync_writes = true;  // fsync every write; off only for tests and tools
+  bool create_if_missing = true;
+};
+
+// What load() finds: the log follows the snapshot directly
+// (entries[0].index == snapshot.index + 1), and the tree (delivered through
+// the callback) reflects the log up to `applied`, which is never below the
+// snapshot. Replay entries after `applied` to bring the tree up to date.
+struct RecoveredStorage {
+  consensus::HardState hard_state;
+  LogPosition snapshot;
+  LogPosition applied;
+  std::vector<consensus::Entry> entries;
+};
+
+using TreeRecordVisitor =
+    std::function<StorageStatus(std::string_view key, std::string_view payload)>;
+
+class RocksStorage {
+ public:
+  static constexpr uint32_t kFormatVersion = 1;
+
+  // Refuses (and leaves untouched) a directory of another cluster or of a
+  // newer format.
+  static StorageStatus open(const RocksStorageOptions& options, std::unique_ptr<RocksStorage>* out);
+  ~RocksStorage();
+  RocksStorage(const RocksStorage&) = delete;
+  RocksStorage& operator=(const RocksStorage&) = delete;
+
+  // One atomic RocksDB write, synced when options.sync_writes. After a
+  // failure (kNoSpace, kIoError) the next write first asks RocksDB to resume.
+  StorageStatus write(const WriteBatch& batch);
+  // Several batches in one RocksDB write and one sync, applied in order as if
+  // written one by one. An invalid batch is left out (its result says why);
+  // the others succeed or fail together. Returns one status per batch.
+  std::vector<StorageStatus> write_group(std::span<const WriteBatch* const> batches);
+
+  // Everything on disk, from one consistent view. On any failure `*out` is
+  // left empty and the visitor has seen only verified records; a visitor
+  // error stops the load and is returned.
+  StorageStatus load(RecoveredStorage* out, const TreeRecordVisitor& on_tree_record) const;
+  // kNotFound if the key has no record.
+  StorageStatus get_tree_record(std::string_view key, std::string* payload) const;
+
+  // Drops the log up to and including `through_index`, which must not be past
+  // the applied index; the snapshot position moves there in the same write.
+  // How much log to retain is the caller's decision.
+  StorageStatus compact_log(consensus::LogIndex through_index);
+
+  // A consistent view of the tree while writes continue; see
+  // store/rocks_tree_snapshot.h. Must not outlive this object.
+  std::unique_ptr<TreeSnapshotReader> open_tree_snapshot() const;
+
+  const std::string& dir() const { return options_.dir; }
+  LogPosition applied() const;
+  LogPosition snapshot() const;
+  consensus::LogIndex last_log_index() const;
+
+ private:
+  friend class TreeChunkWriter;
+
+  enum ColumnFamily : size_t { kDefaultCf, kLogCf, kTreeCf, kMetaCf, kStagingCf, kCfCount };
+  static const char* cf_name(ColumnFamily cf);
+
+  // What writes must know about the log without reading it back.
+  struct LogShape {
+    LogPosition snapshot;
+    consensus::LogIndex last_index = 0;  // == snapshot.index when the log is empty
+    LogPosition applied;
+  };
+  // One RocksDB write being assembled from several WriteBatches.
+  struct Group;
+
+  explicit RocksStorage(const RocksStorageOptions& options) : options_(options) {}
+
+  // Opening (rocks_storage.cc).
+  StorageStatus open_db();
+  StorageStatus check_identity();
+  StorageStatus read_shape();
+
+  // Writing (rocks_storage_write.cc).
+  StorageStatus add_to_group(const WriteBatch& batch, Group* group);
+  StorageStatus add_log_changes(const WriteBatch& batch, Group* group);
+  StorageStatus add_tree_changes(const WriteBatch& batch, Group* group);
+  StorageStatus clear_cf(ColumnFamily cf, const std::string* max_pending_key,
+                         rocksdb::WriteBatch* batch);
+  StorageStatus commit_locked(rocksdb::WriteBatch* batch, bool sync, std::string_view what);
+  // Steps of TreeChunkWriter (rocks_storage_install.cc).
+  StorageStatus stage_tree_records(bool first_chunk,
+                                   std::span<const std::pair<std::string_view, std::string_view>>
+                                       records);
+  StorageStatus install_staged_tree(const LogPosition& position);
+
+  // Reading (rocks_storage_read.cc).
+  StorageStatus read_meta(const rocksdb::ReadOptions& read_options, std::string_view key,
+                          std::string* body, bool* found) const;
+  StorageStatus read_meta_position(const rocksdb::ReadOptions& read_options, std::string_view key,
+                                   LogPosition* position) const;
+  StorageStatus read_hard_state(const rocksdb::ReadOptions& read_options,
+                                consensus::HardState* hard_state) const;
+  StorageStatus read_entry(const rocksdb::ReadOptions& read_options, consensus::LogIndex index,
+                           consensus::Entry* entry) const;
+  StorageStatus read_log(const rocksdb::ReadOptions& read_options, const LogPosition& snapshot,
+                         std::vector<consensus::Entry>* entries) const;
+  StorageStatus read_tree(const rocksdb::ReadOptions& read_options,
+                          const TreeRecordVisitor& on_tree_record) const;
+  StorageStatus last_key(ColumnFamily cf, std::string* key, bool* found) const;
+  // "log CF (...) in /dir/000012.sst" — which file may hold `key`, for
+  // corruption reports.
+  std::string locate(ColumnFamily cf, std::string_view key) const;
+  StorageStatus corrupt_record(ColumnFamily cf, std::string_view key, std::string_view what) const;
+
+  rocksdb::ColumnFamilyHandle* cf(ColumnFamily which) const { return handles_[which]; }
+
+  RocksStorageOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by ColumnFamily
+
+  mutable std::mutex write_mutex_;
+  LogShape shape_;             // guarded by write_mutex_
+  bool needs_resume_ = false;  // guarded by write_mutex_: a write failed, RocksDB may be stopped
+};
+
+}  // namespace warden::store
