@@ -800,6 +800,10 @@ void Node::on_epoch_established() {
 
 void Node::step_forward(const Message& m) {
   if (role_ != Role::kLeader) return;  // the sender will time out and retry
+  if (config_.forward_to_driver) {
+    forwarded_.insert(forwarded_.end(), m.proposals.begin(), m.proposals.end());
+    return;
+  }
   for (const std::string& proposal : m.proposals) propose(proposal);
 }
 
@@ -907,7 +911,8 @@ void Node::flush_leader_messages() {
 }
 
 bool Node::has_ready() const {
-  if (hard_state_dirty_ || snapshot_dirty_ || !outbox_.empty() || !read_states_.empty()) {
+  if (hard_state_dirty_ || snapshot_dirty_ || !outbox_.empty() || !read_states_.empty() ||
+      !forwarded_.empty()) {
     return true;
   }
   if (unstable_from_ <= last_index() || commit_index_ > applied_index_) return true;
@@ -931,6 +936,8 @@ Ready Node::ready() {
   }
   r.read_states = std::move(read_states_);
   read_states_.clear();
+  r.forwarded = std::move(forwarded_);
+  forwarded_.clear();
 
   hard_state_dirty_ = false;
   snapshot_dirty_ = false;

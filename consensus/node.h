@@ -72,6 +72,11 @@ struct Config {
   // established.
   size_t max_pending_requests = 10000;
 
+  // When set, proposals that followers forward reach the leader's driver (as
+  // Ready::forwarded) instead of its log: the driver turns each request into
+  // the entry it proposes (ZooKeeper's prep step), which only the leader can.
+  bool forward_to_driver = false;
+
   uint64_t random_seed = 0;  // drives election-timeout jitter only
   PlantedBug planted_bug = PlantedBug::kNone;
 };
@@ -95,6 +100,7 @@ struct Ready {
   std::vector<Message> messages;        // send after persisting
   std::vector<Entry> committed;         // apply in order after persisting
   std::vector<ReadState> read_states;   // answer after applying up to their index
+  std::vector<std::string> forwarded;   // forward_to_driver: requests followers sent
 };
 
 enum class ProposeResult : uint8_t {
@@ -145,6 +151,9 @@ class Node {
   // True once a leader's new-epoch entry has committed, i.e. a quorum has its
   // history and it may propose.
   bool epoch_established() const { return role_ == Role::kLeader && epoch_established_; }
+  // A leader's new-epoch entry. Entries before it come from earlier epochs;
+  // entries after it are this leader's own proposals.
+  LogIndex epoch_start_index() const { return role_ == Role::kLeader ? epoch_start_index_ : 0; }
   bool is_voter() const { return is_voter_; }
   // Non-empty once the node has caught itself breaking one of its own safety
   // invariants (for example, asked to truncate a committed entry). A real
@@ -239,6 +248,7 @@ class Node {
   LogIndex applied_index_ = 0;  // last index handed out as committed
   std::vector<Message> outbox_;
   std::vector<ReadState> read_states_;
+  std::vector<std::string> forwarded_;
   bool ready_in_progress_ = false;
 
   int ticks_since_election_reset_ = 0;  // followers/candidates: since leader contact

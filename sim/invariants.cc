@@ -50,7 +50,7 @@ void InvariantChecker::on_incarnation_started(const NodeHost& host) {
   watch.checked_commit = host.node()->commit_index();
   const consensus::Snapshot& snapshot = host.node()->snapshot();
   if (snapshot.last_index > 0) {
-    on_state_applied(host, snapshot.last_zxid, host.machine().state_hash(), 0);
+    on_state_applied(host, snapshot.last_zxid, host.state_hash(), 0);
   }
 }
 

@@ -3,18 +3,25 @@
 #include <algorithm>
 #include <cassert>
 
+#include "sim/register_service.h"
+#include "sim/tree_service.h"
+
 namespace warden::sim {
 
 using consensus::Entry;
-using consensus::EntryType;
 using consensus::LogIndex;
 using consensus::Message;
-using consensus::ProposeResult;
 
 NodeHost::NodeHost(uint32_t index, const HostConfig& config, HostEnvironment& env, Prng prng)
     : index_(index), config_(config), env_(env), prng_(prng), disk_(config.disk, prng_.fork()) {
   const auto& voters = config_.consensus.voters;
   is_voter_ = std::find(voters.begin(), voters.end(), config_.consensus.id) != voters.end();
+  if (config_.service == ServiceKind::kTree) {
+    config_.consensus.forward_to_driver = true;
+    service_ = std::make_unique<TreeService>(*this, config_.planted_prep_ignores_pending);
+  } else {
+    service_ = std::make_unique<RegisterService>(*this);
+  }
 }
 
 void NodeHost::boot() {
@@ -24,9 +31,9 @@ void NodeHost::boot() {
 void NodeHost::restart() {
   assert(!up());
   consensus::PersistentState recovered = disk_.recover_for_restart();
-  machine_ = RegisterMachine();
+  service_->reset();
   if (recovered.snapshot.last_index > 0) {
-    [[maybe_unused]] const bool restored = machine_.restore(recovered.snapshot.data);
+    [[maybe_unused]] const bool restored = service_->restore(recovered.snapshot.data);
     assert(restored);
   }
   applied_index_ = recovered.snapshot.last_index;
@@ -51,7 +58,7 @@ bool NodeHost::crash(CrashDamage damage) {
   messages_sent_early_ = false;
   sync_finished_while_paused_ = false;
   inputs_.clear();
-  held_by_client_.clear();
+  service_->reset();
   return torn;
 }
 
@@ -77,6 +84,7 @@ void NodeHost::on_tick(uint64_t incarnation) {
   if (paused_) return;
   if (can_process_now()) {
     node_->tick();
+    service_->on_tick();
     pump();
     return;
   }
@@ -96,11 +104,15 @@ void NodeHost::on_message(Message&& message) {
 void NodeHost::on_client_request(const ClientRequest& request) {
   if (!up()) {
     // Connection refused: the request never reached a process.
-    reply(request, ClientReplyStatus::kRejected);
+    ClientReply refused;
+    refused.client = request.client;
+    refused.request_id = request.request_id;
+    refused.status = ClientReplyStatus::kRejected;
+    reply(refused);
     return;
   }
   if (can_process_now()) {
-    take_client_request(request);
+    service_->take_request(request);
     pump();
     return;
   }
@@ -125,12 +137,13 @@ void NodeHost::feed(Input& input) {
   switch (input.kind) {
     case Input::Kind::kTick:
       node_->tick();
+      service_->on_tick();
       break;
     case Input::Kind::kMessage:
       node_->step(input.message);
       break;
     case Input::Kind::kClient:
-      take_client_request(input.request);
+      service_->take_request(input.request);
       break;
   }
 }
@@ -189,10 +202,14 @@ void NodeHost::finish_ready() {
   messages_sent_early_ = false;
   if (ready_.snapshot) install_snapshot(*ready_.snapshot);
   for (const Entry& entry : ready_.committed) apply_entry(entry);
-  for (const consensus::ReadState& read_state : ready_.read_states) note_read_state(read_state);
-  answer_ready_reads();
+  for (const consensus::ReadState& read_state : ready_.read_states) {
+    service_->note_read_state(read_state);
+  }
+  service_->answer_ready_reads();
   node_->advance(ready_);
+  std::vector<std::string> forwarded = std::move(ready_.forwarded);
   ready_ = consensus::Ready();
+  service_->after_advance(forwarded);
   maybe_compact();
 }
 
@@ -202,98 +219,26 @@ void NodeHost::send_messages() {
 }
 
 void NodeHost::install_snapshot(const consensus::Snapshot& snapshot) {
-  [[maybe_unused]] const bool restored = machine_.restore(snapshot.data);
+  [[maybe_unused]] const bool restored = service_->restore(snapshot.data);
   assert(restored);
   applied_index_ = snapshot.last_index;
-  env_.on_state_applied(*this, snapshot.last_zxid, machine_.state_hash());
+  env_.on_state_applied(*this, snapshot.last_zxid, service_->state_hash());
 }
 
 void NodeHost::apply_entry(const Entry& entry) {
   assert(entry.index == applied_index_ + 1);
   applied_index_ = entry.index;
-  if (entry.type == EntryType::kData) {
-    const std::optional<RegisterCommand> command = decode_register_command(entry.data);
-    assert(command.has_value());
-    const ApplyOutcome outcome = machine_.apply(*command);
-    const uint32_t client = static_cast<uint32_t>(command->client_id - 1);
-    auto held = held_by_client_.find(client);
-    // A duplicate means an earlier copy already took effect and was answered
-    // then (or its client gave up); stay silent rather than guess.
-    if (held != held_by_client_.end() && held->second.request.request_id == command->request_id &&
-        outcome != ApplyOutcome::kDuplicate) {
-      reply(held->second.request, outcome == ApplyOutcome::kOk ? ClientReplyStatus::kOk
-                                                               : ClientReplyStatus::kCasMismatch);
-      held_by_client_.erase(held);
-    }
-  }
-  env_.on_state_applied(*this, entry.zxid, machine_.state_hash());
-}
-
-void NodeHost::note_read_state(const consensus::ReadState& read_state) {
-  for (auto it = held_by_client_.begin(); it != held_by_client_.end(); ++it) {
-    HeldRequest& held = it->second;
-    if (held.request.kind != ClientOpKind::kRead || held.read_context != read_state.context) {
-      continue;
-    }
-    if (!read_state.ok) {
-      reply(held.request, ClientReplyStatus::kRejected);
-      held_by_client_.erase(it);
-      return;
-    }
-    held.read_index_known = true;
-    held.read_index = read_state.index;
-    return;
-  }
-}
-
-void NodeHost::answer_ready_reads() {
-  for (auto it = held_by_client_.begin(); it != held_by_client_.end();) {
-    const HeldRequest& held = it->second;
-    if (held.read_index_known && held.read_index <= applied_index_) {
-      reply(held.request, ClientReplyStatus::kOk, machine_.read(held.request.key));
-      it = held_by_client_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  service_->apply(entry);
+  env_.on_state_applied(*this, entry.zxid, service_->state_hash());
+  env_.on_entry_applied(*this, entry);
 }
 
 void NodeHost::maybe_compact() {
   const consensus::Snapshot& current = node_->snapshot();
   if (applied_index_ < current.last_index + config_.compact_every_entries) return;
-  node_->compact(applied_index_, machine_.serialize(), config_.retain_entries);
+  node_->compact(applied_index_, service_->serialize(), config_.retain_entries);
   assert(node_->snapshot().last_index == applied_index_);
   disk_.install_compaction(node_->snapshot());
-}
-
-void NodeHost::take_client_request(const ClientRequest& request) {
-  HeldRequest held{request};
-  if (request.kind == ClientOpKind::kRead) {
-    held.read_context = next_read_context_++;
-    held_by_client_[request.client] = held;
-    node_->read_index(held.read_context);
-    return;
-  }
-  RegisterCommand command;
-  command.client_id = request.client + 1;
-  command.request_id = request.request_id;
-  command.kind = request.kind == ClientOpKind::kWrite ? RegisterCommandKind::kWrite
-                                                      : RegisterCommandKind::kCas;
-  command.key = request.key;
-  command.value = request.value;
-  command.expected = request.expected;
-  const ProposeResult result = node_->propose(encode_register_command(command));
-  if (result == ProposeResult::kNoLeader || result == ProposeResult::kBusy) {
-    held_by_client_.erase(request.client);
-    reply(request, ClientReplyStatus::kRejected);
-    return;
-  }
-  held_by_client_[request.client] = held;
-}
-
-void NodeHost::reply(const ClientRequest& request, ClientReplyStatus status,
-                     std::optional<int64_t> read_value) {
-  env_.reply_to_client(ClientReply{request.client, request.request_id, status, read_value});
 }
 
 }  // namespace warden::sim

@@ -1,11 +1,11 @@
 // One simulated server process: it owns a consensus::Node, the node's Disk and
-// its RegisterMachine, ticks on its own (drifting) clock, and drives the Node
-// through the Ready loop exactly as consensus/node.h prescribes: take a Ready,
+// its HostedService (the state machine and client handling), ticks on its own (drifting) clock, and
+// drives the Node through the Ready loop exactly as consensus/node.h prescribes: take a Ready,
 // write it to disk, wait for the fsync to complete, send the messages, install
 // the snapshot and apply committed entries, answer clients, advance. Inputs
 // that arrive meanwhile queue up and are fed together before the next Ready,
-// which is what gives group commit. It also serves clients: writes and cas
-// become proposals, reads go through a read-index round.
+// which is what gives group commit. Clients are the service's business
+// (RegisterService, TreeService).
 //
 // Process faults: crash (volatile state lost, in-flight fsync cancelled,
 // unsynced writes dropped, pending client requests forgotten), restart from
@@ -24,8 +24,8 @@
 #include "consensus/node.h"
 #include "sim/client_protocol.h"
 #include "sim/disk.h"
+#include "sim/hosted_service.h"
 #include "sim/prng.h"
-#include "sim/register_machine.h"
 
 namespace warden::sim {
 
@@ -44,19 +44,25 @@ class HostEnvironment {
   virtual void on_ready_taken(const NodeHost& host, const consensus::Ready& ready) = 0;
   virtual void on_state_applied(const NodeHost& host, consensus::Zxid zxid,
                                 uint64_t state_hash) = 0;
+  // Every entry a host applies (after on_state_applied's hash is known).
+  virtual void on_entry_applied(const NodeHost& host, const consensus::Entry& entry) = 0;
   virtual void on_incarnation_started(const NodeHost& host) = 0;
 };
 
+enum class ServiceKind : uint8_t { kRegister, kTree };
+
 struct HostConfig {
-  consensus::Config consensus;  // id, membership, timeouts, planted bug
-  int64_t tick_us = 10'000;     // this node's tick period, drift included
+  ServiceKind service = ServiceKind::kRegister;
+  bool planted_prep_ignores_pending = false;  // tree: TxnPreparer's planted bug
+  consensus::Config consensus;                // id, membership, timeouts, planted bug
+  int64_t tick_us = 10'000;                   // this node's tick period, drift included
   DiskProfile disk;
   bool send_before_fsync = false;  // planted bug: send a Ready's messages before its fsync
   uint64_t compact_every_entries = 256;
   size_t retain_entries = 64;
 };
 
-class NodeHost {
+class NodeHost final : public ServiceHost {
  public:
   NodeHost(uint32_t index, const HostConfig& config, HostEnvironment& env, Prng prng);
   NodeHost(const NodeHost&) = delete;
@@ -86,8 +92,14 @@ class NodeHost {
   // Null while the host is down.
   const consensus::Node* node() const { return node_.get(); }
   const Disk& disk() const { return disk_; }
-  const RegisterMachine& machine() const { return machine_; }
-  consensus::LogIndex applied_index() const { return applied_index_; }
+  const HostedService& service() const { return *service_; }
+  uint64_t state_hash() const { return service_->state_hash(); }
+
+  // ServiceHost.
+  consensus::Node& consensus_node() override { return *node_; }
+  consensus::LogIndex applied_index() const override { return applied_index_; }
+  int64_t now_us() const override { return env_.now_us(); }
+  void reply(const ClientReply& reply) override { env_.reply_to_client(reply); }
 
  private:
   struct Input {
@@ -95,14 +107,6 @@ class NodeHost {
     consensus::Message message;
     ClientRequest request;
   };
-  // A client request this host has taken on and not yet answered.
-  struct HeldRequest {
-    ClientRequest request;
-    uint64_t read_context = 0;           // reads: the read-index round
-    bool read_index_known = false;       // reads: the ReadState arrived
-    consensus::LogIndex read_index = 0;  // reads: apply up to here, then answer
-  };
-
   bool can_process_now() const { return up() && !paused_ && !ready_in_flight_ && inputs_.empty(); }
   void pump();
   void feed(Input& input);
@@ -112,13 +116,7 @@ class NodeHost {
   void send_messages();
   void install_snapshot(const consensus::Snapshot& snapshot);
   void apply_entry(const consensus::Entry& entry);
-  void note_read_state(const consensus::ReadState& read_state);
-  void answer_ready_reads();
   void maybe_compact();
-
-  void take_client_request(const ClientRequest& request);
-  void reply(const ClientRequest& request, ClientReplyStatus status,
-             std::optional<int64_t> read_value = std::nullopt);
 
   uint32_t index_;
   HostConfig config_;
@@ -128,7 +126,7 @@ class NodeHost {
 
   std::unique_ptr<consensus::Node> node_;
   Disk disk_;
-  RegisterMachine machine_;
+  std::unique_ptr<HostedService> service_;
   consensus::LogIndex applied_index_ = 0;
   uint64_t incarnation_ = 0;
   bool paused_ = false;
@@ -138,9 +136,6 @@ class NodeHost {
   bool messages_sent_early_ = false;
   bool sync_finished_while_paused_ = false;
   std::deque<Input> inputs_;
-
-  std::map<uint32_t, HeldRequest> held_by_client_;
-  uint64_t next_read_context_ = 1;
 };
 
 }  // namespace warden::sim

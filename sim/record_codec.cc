@@ -6,7 +6,6 @@
 namespace warden::sim {
 namespace {
 
-
 void put_u8(std::string& out, uint8_t v) {
   out.push_back(static_cast<char>(v));
 }

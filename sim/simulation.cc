@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "sim/simulation_internal.h"
+#include "sim/tree_checker.h"
 
 namespace warden::sim {
 
@@ -31,6 +32,7 @@ constexpr BugName kBugNames[] = {
     {SimBug::kVoteIgnoresLog, "vote-ignores-log"},
     {SimBug::kCommitOldEpochByCount, "commit-old-epoch-by-count"},
     {SimBug::kSendBeforeFsync, "send-before-fsync"},
+    {SimBug::kPrepIgnoresPending, "prep-ignores-pending"},
 };
 
 consensus::PlantedBug consensus_bug(SimBug bug) {
@@ -45,6 +47,7 @@ consensus::PlantedBug consensus_bug(SimBug bug) {
       return consensus::PlantedBug::kCommitOldEpochByCount;
     case SimBug::kNone:
     case SimBug::kSendBeforeFsync:
+    case SimBug::kPrepIgnoresPending:
       return consensus::PlantedBug::kNone;
   }
   return consensus::PlantedBug::kNone;
@@ -100,6 +103,20 @@ std::optional<SimBug> parse_sim_bug(std::string_view name) {
   return std::nullopt;
 }
 
+const char* workload_name(WorkloadKind kind) {
+  return kind == WorkloadKind::kTree ? "tree" : "register";
+}
+
+std::optional<WorkloadKind> parse_workload(std::string_view name) {
+  if (name == "register") return WorkloadKind::kRegister;
+  if (name == "tree") return WorkloadKind::kTree;
+  return std::nullopt;
+}
+
+WorkloadKind workload_for_bug(SimBug bug, WorkloadKind requested) {
+  return bug == SimBug::kPrepIgnoresPending ? WorkloadKind::kTree : requested;
+}
+
 std::vector<SimBug> all_sim_bugs() {
   std::vector<SimBug> bugs;
   for (const BugName& entry : kBugNames) bugs.push_back(entry.bug);
@@ -135,6 +152,8 @@ HostConfig Simulation::host_config(int index) {
   c.heartbeat_interval_ticks = 2;
   c.planted_bug = consensus_bug(options_.bug);
   c.max_entries_per_append = max_entries_per_append_;
+  if (options_.workload == WorkloadKind::kTree) config.service = ServiceKind::kTree;
+  config.planted_prep_ignores_pending = options_.bug == SimBug::kPrepIgnoresPending;
   const double drift = (prng_.unit() * 2 - 1) * kMaxClockDrift;
   config.tick_us = static_cast<int64_t>(kNominalTickUs * (1 + drift));
   config.disk.slow_fsync_probability = prng_.uniform_int(0, 30) / 1000.0;
@@ -162,7 +181,13 @@ void Simulation::build_hosts() {
   WorkloadProfile profile;
   profile.clients = options_.clients;
   profile.keys = static_cast<int>(prng_.uniform_int(3, 5));
-  workload_ = std::make_unique<Workload>(profile, host_count_, *this, prng_.fork());
+  if (options_.workload == WorkloadKind::kTree) {
+    tree_workload_ = std::make_unique<TreeWorkload>(profile, host_count_, *this, prng_.fork());
+    workload_ = tree_workload_.get();
+  } else {
+    register_workload_ = std::make_unique<Workload>(profile, host_count_, *this, prng_.fork());
+    workload_ = register_workload_.get();
+  }
 }
 
 SimResult Simulation::run() {
@@ -392,6 +417,21 @@ void Simulation::on_state_applied(const NodeHost& host, consensus::Zxid zxid, ui
   checker_.on_state_applied(host, zxid, hash, loop_.now_us());
 }
 
+void Simulation::on_entry_applied(const NodeHost& host, const consensus::Entry& entry) {
+  if (!tree_workload_ || entry.type != consensus::EntryType::kData) return;
+  if (host.service().inconsistencies() > 0) {
+    checker_.report("txn-fits-state",
+                    "node " + std::to_string(host.id()) + " applied a txn that did not fit its " +
+                        "state at zxid " + std::to_string(entry.zxid),
+                    loop_.now_us());
+  }
+  const auto zxid = static_cast<int64_t>(entry.zxid);
+  if (committed_txns_.count(zxid) != 0) return;
+  std::optional<store::Txn> txn = store::decode_txn(entry.data);
+  assert(txn.has_value());
+  committed_txns_.emplace(zxid, std::move(*txn));
+}
+
 void Simulation::on_incarnation_started(const NodeHost& host) {
   checker_.on_incarnation_started(host);
 }
@@ -414,8 +454,27 @@ void Simulation::check_liveness_deadline() {
   }
 }
 
+void Simulation::check_tree_history(SimResult& result) {
+  const std::vector<TreeOpRecord> history = tree_workload_->finish();
+  result.ops = workload_->stats();
+  result.history_ops = history.size();
+  const TreeCheckResult check = sim::check_tree_history(committed_txns_, history);
+  result.tree_writes_checked = check.writes_checked;
+  result.tree_reads_checked = check.reads_checked;
+  if (check.ok) return;
+  Violation violation;
+  violation.invariant = "tree-history";
+  violation.message = check.failure;
+  violation.time_us = loop_.now_us();
+  result.violations.push_back(std::move(violation));
+}
+
 void Simulation::check_history(SimResult& result) {
-  const std::vector<RegisterOp> history = workload_->finish();
+  if (tree_workload_) {
+    check_tree_history(result);
+    return;
+  }
+  const std::vector<RegisterOp> history = register_workload_->finish();
   result.ops = workload_->stats();
   result.history_ops = history.size();
   const LinResult lin = check_register_history(history);

@@ -34,7 +34,19 @@ enum class SimBug : uint8_t {
   kVoteIgnoresLog,
   kCommitOldEpochByCount,
   kSendBeforeFsync,  // the host sends a Ready's messages before its fsync completes
+  // Tree workload: the leader checks requests against the applied tree only,
+  // ignoring txns proposed and not yet applied.
+  kPrepIgnoresPending,
 };
+
+enum class WorkloadKind : uint8_t {
+  kRegister,  // integer registers: read, write, cas (checked for linearizability)
+  kTree,      // the ZooKeeper tree in sessions (see sim/tree_checker.h)
+};
+const char* workload_name(WorkloadKind kind);
+std::optional<WorkloadKind> parse_workload(std::string_view name);
+// The workload a bug needs (prep-ignores-pending only exists in the tree).
+WorkloadKind workload_for_bug(SimBug bug, WorkloadKind requested);
 
 const char* sim_bug_name(SimBug bug);
 std::optional<SimBug> parse_sim_bug(std::string_view name);
@@ -49,6 +61,7 @@ struct SimOptions {
   int liveness_bound_seconds = 10;  // after healing, the cluster must work again by then
   int clients = 10;
   SimBug bug = SimBug::kNone;
+  WorkloadKind workload = WorkloadKind::kRegister;
 };
 
 struct SimResult {
@@ -65,6 +78,8 @@ struct SimResult {
   size_t history_ops = 0;
   LinVerdict lin_verdict = LinVerdict::kLinearizable;
   uint64_t lin_steps = 0;
+  uint64_t tree_writes_checked = 0;  // tree workload: answered writes held against the log
+  uint64_t tree_reads_checked = 0;
   uint64_t checks_run = 0;
 
   uint64_t elections = 0;  // epochs that had a leader

@@ -73,6 +73,7 @@ void Simulation::choose_fault_profile() {
       p.partition_weight = 8;
       p.target_leader_probability = 0.8;
       break;
+    case SimBug::kPrepIgnoresPending:
     case SimBug::kNone:
       break;
   }

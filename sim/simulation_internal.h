@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@
 #include "sim/prng.h"
 #include "sim/simulation.h"
 #include "sim/trace.h"
+#include "sim/tree_workload.h"
 #include "sim/workload.h"
+#include "store/txn.h"
 
 namespace warden::sim {
 
@@ -83,6 +86,7 @@ class Simulation final : public HostEnvironment, public ClientEnvironment {
   void schedule_fsync_done(uint32_t node_index, int64_t delay_us, uint64_t incarnation) override;
   void on_ready_taken(const NodeHost& host, const consensus::Ready& ready) override;
   void on_state_applied(const NodeHost& host, consensus::Zxid zxid, uint64_t hash) override;
+  void on_entry_applied(const NodeHost& host, const consensus::Entry& entry) override;
   void on_incarnation_started(const NodeHost& host) override;
   void send_to_server(uint32_t node_index, const ClientRequest& request) override;
   void schedule_client_wake(uint32_t client, int64_t delay_us, uint64_t op_sequence) override;
@@ -103,6 +107,7 @@ class Simulation final : public HostEnvironment, public ClientEnvironment {
   void watch_first_commit(const NodeHost& host);
   void check_liveness_deadline();
   void check_history(SimResult& result);
+  void check_tree_history(SimResult& result);
   SimResult collect_result();
 
   // Faults (simulation_faults.cc).
@@ -134,7 +139,10 @@ class Simulation final : public HostEnvironment, public ClientEnvironment {
   FaultProfile fault_profile_;
   InvariantChecker checker_;
   std::vector<std::unique_ptr<NodeHost>> hosts_;
-  std::unique_ptr<Workload> workload_;
+  std::unique_ptr<Workload> register_workload_;
+  std::unique_ptr<TreeWorkload> tree_workload_;
+  ClientWorkload* workload_ = nullptr;            // whichever of the two runs
+  std::map<int64_t, store::Txn> committed_txns_;  // tree: every applied txn by zxid
 
   SlotPool<consensus::Message> messages_;
   SlotPool<ClientRequest> requests_;

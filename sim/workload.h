@@ -49,25 +49,38 @@ struct WorkloadStats {
   uint64_t switches = 0;  // a client moved to another node
 };
 
-class Workload {
+// What the simulation drives, whichever workload runs.
+class ClientWorkload {
+ public:
+  virtual ~ClientWorkload() = default;
+  virtual void start() = 0;
+  // Stop issuing new operations; operations in flight still complete.
+  virtual void stop_issuing() = 0;
+  virtual void on_wake(uint32_t client, uint64_t op_sequence) = 0;
+  virtual void on_reply(const ClientReply& reply) = 0;
+  virtual void on_timeout(uint32_t client, uint64_t op_sequence) = 0;
+  virtual const WorkloadStats& stats() const = 0;
+  // Latest return time of a write that completed with an effect, or -1: the
+  // liveness check's "a write committed".
+  virtual int64_t last_effective_write_us() const = 0;
+};
+
+class Workload final : public ClientWorkload {
  public:
   Workload(const WorkloadProfile& profile, int node_count, ClientEnvironment& env, Prng prng);
 
-  void start();
-  // Stop issuing new operations; operations in flight still complete.
-  void stop_issuing() { issuing_ = false; }
+  void start() override;
+  void stop_issuing() override { issuing_ = false; }
 
-  void on_wake(uint32_t client, uint64_t op_sequence);
-  void on_reply(const ClientReply& reply);
-  void on_timeout(uint32_t client, uint64_t op_sequence);
+  void on_wake(uint32_t client, uint64_t op_sequence) override;
+  void on_reply(const ClientReply& reply) override;
+  void on_timeout(uint32_t client, uint64_t op_sequence) override;
 
   // Closes the history: operations still in flight become indeterminate.
   std::vector<RegisterOp> finish();
 
-  const WorkloadStats& stats() const { return stats_; }
-  // Latest return time of a write or cas that completed with an effect
-  // (kOk), or -1: the liveness check's "a write committed".
-  int64_t last_effective_write_us() const { return last_effective_write_us_; }
+  const WorkloadStats& stats() const override { return stats_; }
+  int64_t last_effective_write_us() const override { return last_effective_write_us_; }
 
  private:
   struct Client {

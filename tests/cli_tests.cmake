@@ -10,14 +10,23 @@ add_test(NAME lincheck_jepsen_labels
 add_test(NAME sim_seeds_3_nodes COMMAND $<TARGET_FILE:warden> sim --seeds 500 --nodes 3)
 add_test(NAME sim_seeds_5_nodes COMMAND $<TARGET_FILE:warden> sim --seeds 500 --nodes 5)
 set_tests_properties(sim_seeds_3_nodes sim_seeds_5_nodes PROPERTIES LABELS long TIMEOUT 1800)
+# The ZooKeeper tree workload: writes held against the committed log, reads
+# against the state at their zxid.
+add_test(NAME sim_tree_seeds_3_nodes
+  COMMAND $<TARGET_FILE:warden> sim --workload tree --seeds 500 --nodes 3)
+add_test(NAME sim_tree_seeds_5_nodes
+  COMMAND $<TARGET_FILE:warden> sim --workload tree --seeds 200 --nodes 5)
+set_tests_properties(sim_tree_seeds_3_nodes sim_tree_seeds_5_nodes PROPERTIES TIMEOUT 1800)
+add_test(NAME sim_tree_replay
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_replay.sh $<TARGET_FILE:warden> 11 --workload tree)
 add_test(NAME sim_replay
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_replay.sh $<TARGET_FILE:warden> 7)
 foreach(bug vote-twice commit-without-quorum vote-ignores-log commit-old-epoch-by-count
-            send-before-fsync)
+            send-before-fsync prep-ignores-pending)
   string(REPLACE "-" "_" bug_test ${bug})
   add_test(NAME sim_planted_bug_${bug_test}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_expect_bug.sh $<TARGET_FILE:warden> ${bug})
 endforeach()
 add_test(NAME sim_list_bugs COMMAND $<TARGET_FILE:warden> sim --list-bugs)
 set_tests_properties(sim_list_bugs PROPERTIES PASS_REGULAR_EXPRESSION
-  "vote-twice\ncommit-without-quorum\nvote-ignores-log\ncommit-old-epoch-by-count\nsend-before-fsync")
+  "vote-twice\ncommit-without-quorum\nvote-ignores-log\ncommit-old-epoch-by-count\nsend-before-fsync\nprep-ignores-pending")

@@ -25,6 +25,7 @@ struct SimArgs {
   int nodes = 3;
   int sim_seconds = 60;
   std::string bug_name;
+  std::string workload = "register";
   bool summary = false;
   bool list_bugs = false;
 };
@@ -78,7 +79,12 @@ void print_summary(const SimResult& r) {
   if (r.recovery_seconds >= 0) {
     std::printf("recovered %.3fs after every fault healed\n", r.recovery_seconds);
   }
-  if (r.violations.empty()) {
+  if (r.violations.empty() && (r.tree_writes_checked > 0 || r.tree_reads_checked > 0)) {
+    std::printf("tree check: ok over %zu requests (%" PRIu64
+                " answered writes held against the "
+                "committed log, %" PRIu64 " reads against the state at their zxid)\n",
+                r.history_ops, r.tree_writes_checked, r.tree_reads_checked);
+  } else if (r.violations.empty()) {
     std::printf("lincheck: %s over %zu ops (%" PRIu64 " search steps)\n",
                 sim::lin_verdict_name(r.lin_verdict), r.history_ops, r.lin_steps);
   } else {
@@ -96,6 +102,8 @@ sim::SimOptions options_for(const SimArgs& args, sim::SimBug bug, uint64_t seed)
   options.fault_seconds = args.sim_seconds * 3 / 4;
   options.liveness_bound_seconds = std::min(10, args.sim_seconds - options.fault_seconds);
   options.bug = bug;
+  options.workload = sim::workload_for_bug(
+      bug, sim::parse_workload(args.workload).value_or(sim::WorkloadKind::kRegister));
   return options;
 }
 
@@ -136,6 +144,10 @@ int run_sim(const SimArgs& args) {
   if (args.list_bugs) {
     for (sim::SimBug bug : sim::all_sim_bugs()) std::printf("%s\n", sim::sim_bug_name(bug));
     return 0;
+  }
+  if (!sim::parse_workload(args.workload)) {
+    std::fprintf(stderr, "warden sim: --workload must be register or tree\n");
+    return 2;
   }
   if (args.nodes != 3 && args.nodes != 5) {
     std::fprintf(stderr, "warden sim: --nodes must be 3 or 5\n");
@@ -178,6 +190,9 @@ void add_sim_command(CLI::App& app, int* exit_code) {
                       "Simulated seconds per seed (default 60)");
   command->add_option("--inject-bug", args->bug_name,
                       "Plant a bug (see --list-bugs); alone, runs the default seeds until caught");
+  command->add_option("--workload", args->workload,
+                      "register (read/write/cas on integer keys, default) or tree (the "
+                      "ZooKeeper tree in sessions)");
   command->add_flag("--summary", args->summary, "With --seed: print a readable report");
   command->add_flag("--list-bugs", args->list_bugs, "Print the bugs --inject-bug accepts");
   command->get_option("--seed")->excludes("--seeds");
