@@ -123,7 +123,33 @@ struct Checker {
     check_reads_before(std::numeric_limits<int64_t>::max());
   }
 
+  // The leader's own removal of a container or TTL node: legal only if the
+  // model agrees the node was due, and then it must have happened.
+  void apply_leader_txn(TreeModel& model, int64_t zxid, const store::Txn& txn) {
+    store::WriteRequest request;
+    request.op = txn.request_op;
+    store::WriteOp op;
+    op.op = store::OpCode::kDeleteContainer;
+    op.path = txn.ops.empty() ? "" : txn.ops[0].path;
+    request.ops = {op};
+    const bool applied = txn.ops.size() == 1 && txn.ops[0].type == store::TxnOpType::kDelete;
+    const ModelWriteOutcome expected = model.apply(request, zxid, txn.time_ms);
+    if (applied != (expected.error == ErrorCode::kOk)) {
+      TreeOpRecord leader;
+      leader.is_write = true;
+      leader.write = request;
+      fail(leader,
+           std::string("the leader's deleteContainer ") + (applied ? "removed" : "kept") +
+               " a node the model finds " + store::error_name(expected.error),
+           zxid);
+    }
+  }
+
   void apply_txn(TreeModel& model, int64_t zxid, const store::Txn& txn) {
+    if (txn.session == 0 && txn.request_op == store::OpCode::kDeleteContainer) {
+      apply_leader_txn(model, zxid, txn);
+      return;
+    }
     const auto found = writes_by_key.find({txn.session, txn.request_id});
     if (found == writes_by_key.end()) {
       TreeOpRecord unknown;
@@ -134,7 +160,7 @@ struct Checker {
       return;
     }
     const TreeOpRecord& op = history[found->second];
-    const ModelWriteOutcome expected = model.apply(op.write, zxid);
+    const ModelWriteOutcome expected = model.apply(op.write, zxid, txn.time_ms);
     if (expected.duplicate) return;
     if (commit_zxid[found->second] != 0) {
       // A repeat the network made: a second createSession only opens a

@@ -38,11 +38,13 @@ void TreeModel::remove(Tree& tree, const std::string& path) {
 }
 
 ErrorCode TreeModel::apply_op(Tree& tree, const store::WriteOp& op, int64_t session,
-                              std::string& created_path, int32_t& version) {
+                              int64_t time_ms, std::string& created_path, int32_t& version) {
   const auto found = tree.find(op.path);
   switch (op.op) {
     case OpCode::kCreate:
-    case OpCode::kCreate2: {
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl: {
       const auto parent = tree.find(parent_of(op.path));
       if (parent == tree.end()) return ErrorCode::kNoNode;
       std::string path = op.path;
@@ -52,13 +54,15 @@ ErrorCode TreeModel::apply_op(Tree& tree, const store::WriteOp& op, int64_t sess
         path += suffix;
       }
       if (tree.count(path) != 0) return ErrorCode::kNodeExists;
-      const int64_t parent_owner = parent->second.owner;
-      if (parent_owner != 0) return ErrorCode::kNoChildrenForEphemerals;
+      if (parent->second.session_owner != 0) return ErrorCode::kNoChildrenForEphemerals;
       parent->second.cversion += 1;
       parent->second.children.insert(name_of(path));
       Node& node = tree[path];
       node.data = op.data;
-      node.owner = store::is_ephemeral(op.mode) ? session : 0;
+      node.session_owner = store::is_ephemeral(op.mode) ? session : 0;
+      node.container = op.mode == CreateMode::kContainer;
+      node.ttl_ms = store::is_ttl(op.mode) ? op.ttl_ms : 0;
+      node.mtime_ms = time_ms;
       created_path = path;
       return ErrorCode::kOk;
     }
@@ -72,6 +76,7 @@ ErrorCode TreeModel::apply_op(Tree& tree, const store::WriteOp& op, int64_t sess
       if (found == tree.end()) return ErrorCode::kNoNode;
       if (!version_matches(found->second.version, op.version)) return ErrorCode::kBadVersion;
       found->second.data = op.data;
+      found->second.mtime_ms = time_ms;
       version = ++found->second.version;
       return ErrorCode::kOk;
     case OpCode::kCheck:
@@ -83,8 +88,27 @@ ErrorCode TreeModel::apply_op(Tree& tree, const store::WriteOp& op, int64_t sess
   }
 }
 
-ModelWriteOutcome TreeModel::apply(const store::WriteRequest& request, int64_t zxid) {
+ErrorCode TreeModel::delete_container(const std::string& path, int64_t time_ms) {
+  const auto found = tree_.find(path);
+  if (found == tree_.end()) return ErrorCode::kNoNode;
+  const Node& node = found->second;
+  if (!node.children.empty()) return ErrorCode::kNotEmpty;
+  const bool due = (node.container && node.cversion > 0) ||
+                   (node.ttl_ms > 0 && time_ms - node.mtime_ms > node.ttl_ms);
+  if (!due) return ErrorCode::kBadVersion;
+  remove(tree_, path);
+  return ErrorCode::kOk;
+}
+
+ModelWriteOutcome TreeModel::apply(const store::WriteRequest& request, int64_t zxid,
+                                   int64_t time_ms) {
   ModelWriteOutcome out;
+  if (request.op == OpCode::kDeleteContainer) {
+    out.error = request.ops.size() == 1 ? delete_container(request.ops[0].path, time_ms)
+                                        : ErrorCode::kBadArguments;
+    out.op_errors = {out.error};
+    return out;
+  }
   if (request.op == OpCode::kCreateSession) {
     sessions_[zxid] = 0;
     out.created_session = zxid;
@@ -107,7 +131,7 @@ ModelWriteOutcome TreeModel::apply(const store::WriteRequest& request, int64_t z
   if (request.op == OpCode::kCloseSession) {
     std::vector<std::string> owned;
     for (const auto& [path, node] : tree_) {
-      if (node.owner == request.session) owned.push_back(path);
+      if (node.session_owner == request.session) owned.push_back(path);
     }
     for (const std::string& path : owned) remove(tree_, path);
     sessions_.erase(request.session);
@@ -118,7 +142,8 @@ ModelWriteOutcome TreeModel::apply(const store::WriteRequest& request, int64_t z
   for (size_t i = 0; i < request.ops.size(); ++i) {
     std::string created;
     int32_t version = -1;
-    const ErrorCode error = apply_op(scratch, request.ops[i], request.session, created, version);
+    const ErrorCode error =
+        apply_op(scratch, request.ops[i], request.session, time_ms, created, version);
     if (error != ErrorCode::kOk) {
       out.error = error;
       out.op_errors.assign(request.ops.size(), ErrorCode::kOk);

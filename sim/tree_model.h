@@ -1,6 +1,7 @@
 // A reference model of ZooKeeper's semantics for the ops the tree workload
-// uses (create in every mode but container and TTL, delete, setData, check,
-// multi, createSession, closeSession, getData, exists, getChildren), written
+// uses (create in every mode, delete, setData, check, multi, createSession,
+// closeSession, the leader's deleteContainer of an empty container or an
+// expired TTL node, getData, exists, getChildren), written
 // apart from store/ so the checker does not judge the store by itself. It
 // evaluates client *requests* in the committed order, the way the ensemble
 // must have, and answers what each should have returned. ACLs are not
@@ -39,7 +40,8 @@ struct ModelReadOutcome {
 class TreeModel {
  public:
   TreeModel();
-  ModelWriteOutcome apply(const store::WriteRequest& request, int64_t zxid);
+  // `time_ms` is the leader's clock in the request's txn (it decides TTLs).
+  ModelWriteOutcome apply(const store::WriteRequest& request, int64_t zxid, int64_t time_ms);
   ModelReadOutcome read(store::OpCode op, const std::string& path) const;
 
  private:
@@ -47,13 +49,17 @@ class TreeModel {
     std::string data;
     int32_t version = 0;
     int32_t cversion = 0;
-    int64_t owner = 0;
+    int64_t session_owner = 0;  // an ephemeral's session
+    bool container = false;
+    int64_t ttl_ms = 0;  // > 0 for a TTL node
+    int64_t mtime_ms = 0;
     std::set<std::string> children;
   };
   using Tree = std::map<std::string, Node>;
 
   static store::ErrorCode apply_op(Tree& tree, const store::WriteOp& op, int64_t session,
-                                   std::string& created_path, int32_t& version);
+                                   int64_t time_ms, std::string& created_path, int32_t& version);
+  store::ErrorCode delete_container(const std::string& path, int64_t time_ms);
   static void remove(Tree& tree, const std::string& path);
 
   Tree tree_;

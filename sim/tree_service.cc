@@ -11,7 +11,9 @@ using consensus::Role;
 
 namespace {
 constexpr size_t kMaxWaitingRequests = 1000;
-}
+// How often the leader looks for containers and TTL nodes that are due.
+constexpr int kSweepEveryTicks = 50;
+}  // namespace
 
 TreeService::TreeService(ServiceHost& host, bool planted_prep_ignores_pending)
     : host_(host),
@@ -154,6 +156,22 @@ void TreeService::prepare_and_propose(const Waiting& waiting) {
   }
   preparer_.discard();
   if (waiting.local) reject(waiting.client, waiting.client_request_id);
+}
+
+void TreeService::on_tick() {
+  drain_waiting();
+  if (++ticks_since_sweep_ < kSweepEveryTicks || !can_prepare()) return;
+  ticks_since_sweep_ = 0;
+  const int64_t now_ms = host_.now_us() / 1000;
+  for (const std::string& path : preparer_.nodes_due_for_removal(now_ms)) {
+    Waiting removal;
+    removal.request.op = store::OpCode::kDeleteContainer;
+    store::WriteOp op;
+    op.op = store::OpCode::kDeleteContainer;
+    op.path = path;
+    removal.request.ops = {op};
+    prepare_and_propose(removal);
+  }
 }
 
 void TreeService::after_advance(std::vector<std::string>& forwarded) {

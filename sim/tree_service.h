@@ -36,7 +36,9 @@ class TreeService final : public HostedService {
   void note_read_state(const consensus::ReadState&) override {}
   void answer_ready_reads() override {}
   void after_advance(std::vector<std::string>& forwarded) override;
-  void on_tick() override { drain_waiting(); }
+  // Also the leader's sweep: it proposes the removal of containers and TTL
+  // nodes that are due.
+  void on_tick() override;
   uint64_t inconsistencies() const override { return state_.inconsistencies(); }
 
   const store::ZooState& state() const { return state_; }
@@ -66,6 +68,7 @@ class TreeService final : public HostedService {
   store::TxnPreparer preparer_;
   consensus::Epoch prepared_epoch_ = 0;  // 0: not leading
   std::deque<Waiting> waiting_;
+  int ticks_since_sweep_ = 0;
   std::map<uint32_t, ClientRequest> held_by_client_;  // writes proposed or forwarded
 };
 

@@ -72,7 +72,18 @@ WriteOp TreeWorkload::random_create() {
   op.acl = store::open_acl();
   op.data = "v" + std::to_string(next_value_++);
   const double dice = prng_.unit();
-  if (dice < 0.5) {
+  if (dice < 0.15) {
+    // Containers and TTL nodes, which the leader removes when they are due.
+    op.path = random_path();
+    if (prng_.unit() < 0.5) {
+      op.op = OpCode::kCreateContainer;
+      op.mode = CreateMode::kContainer;
+    } else {
+      op.op = OpCode::kCreateTtl;
+      op.mode = CreateMode::kPersistentWithTtl;
+      op.ttl_ms = prng_.uniform_int(100, 3000);
+    }
+  } else if (dice < 0.5) {
     op.path = random_path();
     op.mode = prng_.unit() < 0.3 ? CreateMode::kEphemeral : CreateMode::kPersistent;
   } else {

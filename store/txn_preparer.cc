@@ -72,6 +72,7 @@ void TxnPreparer::stage_session(SessionId id, SessionRecord record) {
 
 std::optional<Txn> TxnPreparer::prepare(const WriteRequest& request, int64_t time_ms) {
   assert(staged_nodes_.empty() && staged_sessions_.empty() && staged_ephemerals_.empty());
+  time_ms_ = time_ms;
   Txn txn;
   txn.session = request.session;
   txn.request_id = request.request_id;
@@ -209,6 +210,7 @@ ErrorCode TxnPreparer::prepare_create(const WriteOp& op, const WriteRequest& req
   NodeRecord child;
   child.exists = true;
   child.stat.ephemeral_owner = owner;
+  child.stat.mtime_ms = time_ms_;
   child.acl = std::move(acl);
   stage_node(path, std::move(child));
   if (is_session_owner(owner)) staged_ephemerals_.emplace_back(owner, path);
@@ -217,10 +219,12 @@ ErrorCode TxnPreparer::prepare_create(const WriteOp& op, const WriteRequest& req
 
 ErrorCode TxnPreparer::prepare_delete(const WriteOp& op, const WriteRequest& request, TxnOp& out) {
   if (!is_valid_path(op.path) || is_system_path(op.path)) return ErrorCode::kBadArguments;
+  // ZooKeeper's order: the parent, its DELETE permission, then the node.
   const NodeRecord parent = node(std::string(parent_path(op.path)));
-  const NodeRecord target = node(op.path);
-  if (!parent.exists || !target.exists) return ErrorCode::kNoNode;
+  if (!parent.exists) return ErrorCode::kNoNode;
   if (!acl_allows(parent.acl, perm::kDelete, request.auth)) return ErrorCode::kNoAuth;
+  const NodeRecord target = node(op.path);
+  if (!target.exists) return ErrorCode::kNoNode;
   if (check_version(target.stat.version, op.version) != ErrorCode::kOk) {
     return ErrorCode::kBadVersion;
   }
@@ -244,8 +248,9 @@ ErrorCode TxnPreparer::prepare_delete_container(const WriteOp& op, TxnOp& out) {
   const NodeRecord target = node(op.path);
   if (!target.exists) return ErrorCode::kNoNode;
   if (target.stat.num_children > 0) return ErrorCode::kNotEmpty;
-  const int64_t owner = target.stat.ephemeral_owner;
-  if (!is_container_owner(owner) && !is_ttl_owner(owner)) return ErrorCode::kBadVersion;
+  // Due now, in the state that includes pending txns (a setData just
+  // prepared renews a TTL node): else it is not the leader's to remove.
+  if (!due_for_removal(target, time_ms_)) return ErrorCode::kBadVersion;
   remove_node(op.path);
   out.type = TxnOpType::kDelete;
   out.request_op = OpCode::kDeleteContainer;
@@ -268,6 +273,7 @@ ErrorCode TxnPreparer::prepare_set_data(const WriteOp& op, const WriteRequest& r
   out.data = op.data;
   out.version = target.stat.version + 1;
   target.stat.version = out.version;
+  target.stat.mtime_ms = time_ms_;
   stage_node(op.path, std::move(target));
   return ErrorCode::kOk;
 }
@@ -361,20 +367,21 @@ void TxnPreparer::reset() {
   node_order_.clear();
 }
 
+bool TxnPreparer::due_for_removal(const NodeRecord& record, int64_t now_ms) {
+  const Stat& stat = record.stat;
+  if (!record.exists || stat.num_children != 0) return false;
+  if (is_container_owner(stat.ephemeral_owner)) return stat.cversion > 0;
+  if (is_ttl_owner(stat.ephemeral_owner)) {
+    return now_ms - stat.mtime_ms > ttl_of_owner(stat.ephemeral_owner);
+  }
+  return false;
+}
+
 std::vector<std::string> TxnPreparer::nodes_due_for_removal(int64_t now_ms) const {
   std::vector<std::string> due;
-  for (const std::string& path : state_.tree().containers()) {
-    const NodeRecord record = node(path);
-    if (record.exists && record.stat.cversion > 0 && record.stat.num_children == 0) {
-      due.push_back(path);
-    }
-  }
-  for (const std::string& path : state_.tree().ttl_nodes()) {
-    const Znode* znode = state_.tree().find(path);
-    const NodeRecord record = node(path);
-    if (znode == nullptr || !record.exists || record.stat.num_children != 0) continue;
-    if (now_ms - znode->stat.mtime_ms > ttl_of_owner(znode->stat.ephemeral_owner)) {
-      due.push_back(path);
+  for (const auto* paths : {&state_.tree().containers(), &state_.tree().ttl_nodes()}) {
+    for (const std::string& path : *paths) {
+      if (due_for_removal(node(path), now_ms)) due.push_back(path);
     }
   }
   return due;

@@ -77,6 +77,7 @@ class TxnPreparer {
     Record record;
   };
 
+  static bool due_for_removal(const NodeRecord& record, int64_t now_ms);
   NodeRecord node(const std::string& path) const;
   SessionRecord session(SessionId id) const;
   void stage_node(const std::string& path, NodeRecord record);
@@ -95,6 +96,7 @@ class TxnPreparer {
 
   const ZooState& state_;
   PrepConfig config_;
+  int64_t time_ms_ = 0;  // the clock of the prepare() under way
 
   std::unordered_map<std::string, Pending<NodeRecord>> nodes_;
   std::map<SessionId, Pending<SessionRecord>> sessions_;
