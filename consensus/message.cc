@@ -22,6 +22,8 @@ const char* message_type_name(MessageType type) {
       return "HeartbeatResponse";
     case MessageType::kSnapshot:
       return "Snapshot";
+    case MessageType::kSnapshotResponse:
+      return "SnapshotResponse";
     case MessageType::kForwardProposals:
       return "ForwardProposals";
     case MessageType::kReadIndex:

@@ -36,8 +36,12 @@ enum class MessageType : uint8_t {
   kHeartbeat,
   kHeartbeatResponse,
 
-  // Full state for a follower that needs entries the leader has compacted.
-  // Fields: epoch, snapshot. Answered by kAppendResponse.
+  // Full state for a follower that needs entries the leader has compacted,
+  // streamed in chunks so the leader keeps replicating to everyone else.
+  // Fields: epoch, snapshot (last_index, last_zxid, and this chunk as data),
+  // snapshot_offset (where the chunk starts), snapshot_total_bytes. Each chunk
+  // is answered by kSnapshotResponse (snapshot_offset: the next byte the
+  // follower wants); the last one, once installed, by kAppendResponse.
   kSnapshot,
 
   // A follower hands client proposals to the leader. Fields: proposals.
@@ -48,6 +52,9 @@ enum class MessageType : uint8_t {
   // index), reject (leader could not confirm itself).
   kReadIndex,
   kReadIndexResponse,
+
+  // Fields: epoch, match_index (the snapshot's last index), snapshot_offset.
+  kSnapshotResponse,
 };
 
 const char* message_type_name(MessageType type);
@@ -76,6 +83,8 @@ struct Message {
   uint64_t context = 0;
 
   Snapshot snapshot;
+  uint64_t snapshot_offset = 0;
+  uint64_t snapshot_total_bytes = 0;
   std::vector<std::string> proposals;
 };
 

@@ -366,6 +366,9 @@ void Node::step(const Message& m) {
     case MessageType::kSnapshot:
       step_snapshot(m);
       break;
+    case MessageType::kSnapshotResponse:
+      step_snapshot_response(m);
+      break;
     case MessageType::kForwardProposals:
       step_forward(m);
       break;
@@ -562,28 +565,69 @@ void Node::step_snapshot(const Message& m) {
   leader_ = m.from;
   ticks_since_election_reset_ = 0;
   Message reply;
-  reply.type = MessageType::kAppendResponse;
   reply.to = m.from;
-  const Snapshot& incoming = m.snapshot;
-  if (incoming.last_index <= commit_index_) {
+  reply.type = MessageType::kAppendResponse;
+  const Snapshot& chunk = m.snapshot;
+  if (chunk.last_index <= commit_index_) {
     reply.match_index = commit_index_;
-  } else if (match_term(incoming.last_index, incoming.last_zxid)) {
+  } else if (match_term(chunk.last_index, chunk.last_zxid)) {
     // We already hold that prefix; only the commit point was missing.
-    commit_index_ = incoming.last_index;
-    reply.match_index = incoming.last_index;
+    commit_index_ = chunk.last_index;
+    reply.match_index = chunk.last_index;
   } else {
-    snapshot_ = incoming;
-    snapshot_dirty_ = true;
-    log_.clear();
-    log_start_ = incoming.last_index + 1;
-    zxid_before_log_ = incoming.last_zxid;
-    commit_index_ = incoming.last_index;
-    applied_index_ = incoming.last_index;  // the driver installs it with this Ready
-    persisted_index_ = incoming.last_index;
-    unstable_from_ = incoming.last_index + 1;
-    reply.match_index = incoming.last_index;
+    // A chunk of another image than the one being assembled starts over.
+    if (incoming_snapshot_.last_index != chunk.last_index ||
+        incoming_snapshot_.last_zxid != chunk.last_zxid ||
+        incoming_total_bytes_ != m.snapshot_total_bytes) {
+      incoming_snapshot_ = Snapshot{chunk.last_index, chunk.last_zxid, ""};
+      incoming_total_bytes_ = m.snapshot_total_bytes;
+    }
+    std::string& assembled = incoming_snapshot_.data;
+    if (m.snapshot_offset == assembled.size() &&
+        assembled.size() + chunk.data.size() <= incoming_total_bytes_) {
+      assembled += chunk.data;
+    }
+    if (assembled.size() < incoming_total_bytes_) {
+      reply.type = MessageType::kSnapshotResponse;
+      reply.match_index = chunk.last_index;
+      reply.snapshot_offset = assembled.size();
+      send(std::move(reply));
+      return;
+    }
+    install_snapshot(incoming_snapshot_, reply);
+    incoming_snapshot_ = Snapshot{};
+    incoming_total_bytes_ = 0;
   }
   send(std::move(reply));
+}
+
+void Node::install_snapshot(const Snapshot& incoming, Message& reply) {
+  snapshot_ = incoming;
+  snapshot_dirty_ = true;
+  log_.clear();
+  log_start_ = incoming.last_index + 1;
+  zxid_before_log_ = incoming.last_zxid;
+  commit_index_ = incoming.last_index;
+  applied_index_ = incoming.last_index;  // the driver installs it with this Ready
+  persisted_index_ = incoming.last_index;
+  unstable_from_ = incoming.last_index + 1;
+  reply.match_index = incoming.last_index;
+}
+
+void Node::step_snapshot_response(const Message& m) {
+  if (role_ != Role::kLeader) return;
+  auto it = progress_.find(m.from);
+  if (it == progress_.end()) return;
+  Progress& p = it->second;
+  p.recently_active = true;
+  if (p.state != Progress::State::kSnapshot || !p.snapshot_sending ||
+      p.snapshot_sending->last_index != m.match_index) {
+    return;  // an answer about a transfer that is over
+  }
+  if (m.snapshot_offset <= p.snapshot_offset && m.snapshot_offset != 0) return;  // stale
+  p.snapshot_offset = std::min<uint64_t>(m.snapshot_offset, p.snapshot_sending->data.size());
+  p.snapshot_pause_ticks = config_.election_timeout_ticks;
+  send_snapshot_chunk(m.from, p);
 }
 
 // ---------------------------------------------------------------------------
@@ -657,14 +701,29 @@ bool Node::send_one_append(NodeId to, Progress& p, bool allow_empty) {
 }
 
 void Node::send_snapshot(NodeId to, Progress& p) {
-  Message m;
-  m.type = MessageType::kSnapshot;
-  m.to = to;
-  m.snapshot = snapshot_;
-  send(std::move(m));
   p.state = Progress::State::kSnapshot;
   p.snapshot_pause_ticks = config_.election_timeout_ticks;
   p.inflight.clear();
+  if (!p.snapshot_sending || p.snapshot_sending->last_index != snapshot_.last_index) {
+    p.snapshot_sending = std::make_shared<const Snapshot>(snapshot_);
+  }
+  // Start from the beginning; a follower that has more says so and we skip on.
+  p.snapshot_offset = 0;
+  send_snapshot_chunk(to, p);
+}
+
+void Node::send_snapshot_chunk(NodeId to, Progress& p) {
+  const Snapshot& image = *p.snapshot_sending;
+  Message m;
+  m.type = MessageType::kSnapshot;
+  m.to = to;
+  m.snapshot.last_index = image.last_index;
+  m.snapshot.last_zxid = image.last_zxid;
+  m.snapshot_offset = p.snapshot_offset;
+  m.snapshot_total_bytes = image.data.size();
+  const size_t chunk_bytes = std::max<size_t>(1, config_.max_snapshot_chunk_bytes);
+  m.snapshot.data = image.data.substr(p.snapshot_offset, chunk_bytes);
+  send(std::move(m));
 }
 
 // Tells followers about a commit point that no append carried yet: an empty
@@ -725,11 +784,13 @@ void Node::step_append_response(const Message& m) {
   p.next = std::max(p.next, p.match + 1);
   while (!p.inflight.empty() && p.inflight.front() <= m.match_index) p.inflight.pop_front();
   if (p.state == Progress::State::kProbe ||
-      (p.state == Progress::State::kSnapshot && p.match >= snapshot_.last_index)) {
+      (p.state == Progress::State::kSnapshot && p.snapshot_sending &&
+       p.match >= p.snapshot_sending->last_index)) {
     p.state = Progress::State::kReplicate;
     p.probe_sent = false;
     p.inflight.clear();
     p.next = p.match + 1;
+    p.snapshot_sending.reset();
   }
   if (maybe_advance_commit()) commit_notice_pending_ = true;
   send_appends(m.from, p, false);

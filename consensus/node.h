@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -65,6 +66,7 @@ struct Config {
   size_t max_entries_per_append = 256;
   size_t max_bytes_per_append = 1 << 20;
   size_t max_inflight_appends = 16;
+  size_t max_snapshot_chunk_bytes = 1 << 20;
   // Back-pressure on clients: propose() answers kBusy past these.
   size_t max_uncommitted_entries = 10000;
   size_t max_uncommitted_bytes = 64 << 20;
@@ -167,8 +169,12 @@ class Node {
     enum class State : uint8_t { kProbe, kReplicate, kSnapshot } state = State::kProbe;
     std::deque<LogIndex> inflight;  // last index of each append not yet acknowledged
     bool probe_sent = false;        // probe state: an append is out, wait for its answer
-    int snapshot_pause_ticks = 0;   // snapshot state: ticks left before re-probing
-    LogIndex commit_sent = 0;       // highest commit index told to this peer
+    int snapshot_pause_ticks = 0;   // snapshot state: ticks without an answer left
+    // Snapshot state: the image being sent (kept even if the leader compacts
+    // again meanwhile) and the next byte the follower wants.
+    std::shared_ptr<const Snapshot> snapshot_sending;
+    uint64_t snapshot_offset = 0;
+    LogIndex commit_sent = 0;  // highest commit index told to this peer
     bool recently_active = false;
     bool is_voter = true;
   };
@@ -195,6 +201,8 @@ class Node {
   void step_heartbeat(const Message& m);
   void step_heartbeat_response(const Message& m);
   void step_snapshot(const Message& m);
+  void install_snapshot(const Snapshot& incoming, Message& reply);
+  void step_snapshot_response(const Message& m);
   void step_forward(const Message& m);
   void step_read_index_request(const Message& m);
   void step_read_index_response(const Message& m);
@@ -205,6 +213,7 @@ class Node {
   void send_appends(NodeId to, Progress& p, bool allow_empty);
   bool send_one_append(NodeId to, Progress& p, bool allow_empty);
   void send_snapshot(NodeId to, Progress& p);
+  void send_snapshot_chunk(NodeId to, Progress& p);
   void send_commit_notices();
   void send_heartbeats(uint64_t round_id);
   // Largest index <= bound_index whose zxid is <= bound_zxid: the follower's
@@ -237,7 +246,9 @@ class Node {
   Role role_ = Role::kFollower;
   NodeId leader_ = kNoNode;
 
-  Snapshot snapshot_;            // the state machine image this node can send or holds
+  Snapshot snapshot_;           // the state machine image this node can send or holds
+  Snapshot incoming_snapshot_;  // follower: the chunks of a snapshot received so far
+  uint64_t incoming_total_bytes_ = 0;
   bool snapshot_dirty_ = false;  // received from a leader; driver must install
   std::deque<Entry> log_;        // entries [log_start_, last_index()]
   LogIndex log_start_ = 1;

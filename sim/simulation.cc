@@ -152,6 +152,7 @@ HostConfig Simulation::host_config(int index) {
   c.heartbeat_interval_ticks = 2;
   c.planted_bug = consensus_bug(options_.bug);
   c.max_entries_per_append = max_entries_per_append_;
+  c.max_snapshot_chunk_bytes = max_snapshot_chunk_bytes_;
   if (options_.workload == WorkloadKind::kTree) config.service = ServiceKind::kTree;
   config.planted_prep_ignores_pending = options_.bug == SimBug::kPrepIgnoresPending;
   const double drift = (prng_.unit() * 2 - 1) * kMaxClockDrift;
@@ -171,6 +172,9 @@ void Simulation::build_hosts() {
   static const std::vector<size_t> kBatchSizes = {1, 2, 8, 64, 256};
   max_entries_per_append_ = prng_.pick(kBatchSizes);
   if (options_.bug == SimBug::kCommitOldEpochByCount) max_entries_per_append_ = 1;
+  // Small chunks stream a snapshot in many messages, so faults land mid-transfer.
+  static const std::vector<size_t> kChunkSizes = {64, 512, 1 << 20};
+  max_snapshot_chunk_bytes_ = prng_.pick(kChunkSizes);
   std::vector<const NodeHost*> watched;
   for (int i = 0; i < host_count_; ++i) {
     hosts_.push_back(

@@ -151,6 +151,7 @@ class Simulation final : public HostEnvironment, public ClientEnvironment {
   double base_loss_probability_ = 0;  // the seed's loss outside lossy periods
   double base_duplicate_probability_ = 0;
   size_t max_entries_per_append_ = 256;
+  size_t max_snapshot_chunk_bytes_ = 1 << 20;
   int64_t fault_end_us_ = 0;
   int64_t storm_window_second_ = -1;
   uint64_t deliveries_in_window_ = 0;

@@ -43,12 +43,14 @@ struct MiniCluster {
   std::deque<Message> in_flight;
   size_t delivered = 0;
   size_t snapshots_sent = 0;
+  size_t drop_snapshot_message = 0;  // if > 0: the n-th Snapshot message sent is lost
 
-  void add(NodeId id, const PersistentState& state) {
+  void add(NodeId id, const PersistentState& state, size_t snapshot_chunk_bytes = 1 << 20) {
     Config config;
     config.id = id;
     config.voters = {1, 2, 3};
     config.random_seed = 7;
+    config.max_snapshot_chunk_bytes = snapshot_chunk_bytes;
     nodes[id] = std::make_unique<Node>(config, state);
   }
 
@@ -76,7 +78,9 @@ struct MiniCluster {
           moved = true;
           Ready ready = node->ready();
           for (const Message& m : ready.messages) {
-            if (m.type == MessageType::kSnapshot) ++snapshots_sent;
+            if (m.type == MessageType::kSnapshot && ++snapshots_sent == drop_snapshot_message) {
+              continue;
+            }
             in_flight.push_back(m);
           }
           node->advance(ready);
@@ -110,6 +114,53 @@ TEST(ConsensusCompaction, CommonPrefixInsideCompactedLogIsBridgedBySnapshot) {
   EXPECT_EQ(follower.commit_index(), leader.commit_index());
   EXPECT_EQ(follower.snapshot().last_zxid, make_zxid(2, 5));
   EXPECT_TRUE(follower.invariant_failure().empty()) << follower.invariant_failure();
+}
+
+// A snapshot larger than a chunk travels in pieces, arrives whole, and the
+// leader goes on committing new proposals while it streams.
+TEST(ConsensusCompaction, SnapshotStreamsInChunksAndArrivesWhole) {
+  PersistentState leader = compacted_leader_state();
+  leader.snapshot.data = std::string(1000, '\0');
+  for (size_t i = 0; i < leader.snapshot.data.size(); ++i) {
+    leader.snapshot.data[i] = static_cast<char>('a' + i % 26);
+  }
+  MiniCluster cluster;
+  cluster.add(1, leader, 64);
+  cluster.add(2, leader, 64);
+  cluster.add(3, stale_follower_state(), 64);
+  ASSERT_TRUE(cluster.elect_node_1_and_settle());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(cluster.nodes[1]->propose("p" + std::to_string(i)), ProposeResult::kAccepted);
+    cluster.nodes[1]->tick();
+    cluster.pump(20'000);
+  }
+
+  EXPECT_GE(cluster.snapshots_sent, 1000u / 64);
+  const Node& follower = *cluster.nodes[3];
+  EXPECT_EQ(follower.snapshot().data, leader.snapshot.data);
+  EXPECT_EQ(follower.last_index(), cluster.nodes[1]->last_index());
+  EXPECT_EQ(follower.commit_index(), cluster.nodes[1]->commit_index());
+  EXPECT_TRUE(follower.invariant_failure().empty()) << follower.invariant_failure();
+}
+
+// A lost chunk stalls the transfer until the leader's timeout; then it
+// resumes where the follower stands and completes.
+TEST(ConsensusCompaction, LostSnapshotChunkIsResent) {
+  PersistentState leader = compacted_leader_state();
+  leader.snapshot.data = std::string(640, 'z');
+  MiniCluster cluster;
+  cluster.drop_snapshot_message = 4;
+  cluster.add(1, leader, 64);
+  cluster.add(2, leader, 64);
+  cluster.add(3, stale_follower_state(), 64);
+  ASSERT_TRUE(cluster.elect_node_1_and_settle());
+  EXPECT_NE(cluster.nodes[3]->snapshot().data, leader.snapshot.data) << "the loss had no effect";
+  for (int tick = 0; tick < 40; ++tick) {
+    cluster.nodes[1]->tick();
+    cluster.pump(cluster.delivered + 5'000);
+  }
+  EXPECT_EQ(cluster.nodes[3]->snapshot().data, leader.snapshot.data);
+  EXPECT_EQ(cluster.nodes[3]->last_index(), cluster.nodes[1]->last_index());
 }
 
 TEST(ConsensusCompaction, DivergenceAfterTheCompactedPrefixIsRepairedWithoutSnapshot) {
