@@ -16,7 +16,7 @@ add_test(NAME sim_tree_seeds_3_nodes
   COMMAND $<TARGET_FILE:warden> sim --workload tree --seeds 500 --nodes 3)
 add_test(NAME sim_tree_seeds_5_nodes
   COMMAND $<TARGET_FILE:warden> sim --workload tree --seeds 200 --nodes 5)
-set_tests_properties(sim_tree_seeds_3_nodes sim_tree_seeds_5_nodes PROPERTIES TIMEOUT 1800)
+set_tests_properties(sim_tree_seeds_3_nodes sim_tree_seeds_5_nodes PROPERTIES LABELS long TIMEOUT 1800)
 add_test(NAME sim_tree_replay
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_replay.sh $<TARGET_FILE:warden> 11 --workload tree)
 add_test(NAME sim_replay

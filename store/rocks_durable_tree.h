@@ -1,0 +1,47 @@
+// DurableTree: keeps a ZooState on RocksStorage. It notes which records each
+// apply touched (through ZooState's change listener) and turns them into the
+// tree part of a WriteBatch, with the applied position in the same batch, so
+// the tree on disk is always exactly the state after some log prefix. On
+// restart it rebuilds the ZooState from the tree records (every record's
+// checksum verified; any failure refuses the whole load) and hands back the
+// log, whose entries past the applied position the driver replays as the
+// consensus core commits them again.
+//
+// Owned by a node's runtime next to its ZooState and RocksStorage; tests use
+// it directly. Single-threaded (the node's thread).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "store/rocks_storage.h"
+#include "store/zoo_state.h"
+
+namespace warden::store {
+
+class DurableTree {
+ public:
+  // Starts listening to `state`'s changes. Both must outlive this object.
+  DurableTree(RocksStorage& storage, ZooState& state);
+  ~DurableTree();
+  DurableTree(const DurableTree&) = delete;
+  DurableTree& operator=(const DurableTree&) = delete;
+
+  // Replaces `state` with what the directory holds and fills `recovered`
+  // (hard state, log, positions). On failure `state` is left empty and the
+  // status says what is wrong and where.
+  StorageStatus recover(RecoveredStorage* recovered);
+
+  // Moves every record changed since the last call into `batch` (puts and
+  // deletes) and sets the applied position. Call after applying through
+  // `applied`, before writing the batch.
+  void take_changes(const LogPosition& applied, WriteBatch& batch);
+  size_t pending_changes() const { return changed_keys_.size(); }
+
+ private:
+  RocksStorage& storage_;
+  ZooState& state_;
+  std::set<std::string> changed_keys_;
+};
+
+}  // namespace warden::store
