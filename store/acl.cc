@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -98,7 +99,10 @@ bool acl_allows(const AclList& acl, int32_t wanted, const AuthContext& auth) {
 bool resolve_acl(const AclList& requested, const AuthContext& auth, AclList& resolved) {
   resolved.clear();
   if (requested.empty()) return false;
-  for (const Acl& entry : requested) {
+  for (auto it = requested.begin(); it != requested.end(); ++it) {
+    const Acl& entry = *it;
+    // ZooKeeper's removeDuplicates: an entry equal to an earlier one is dropped.
+    if (std::find(requested.begin(), it, entry) != it) continue;
     if (entry.id.scheme != "auth") {
       if (!id_valid(entry.id)) return false;
       resolved.push_back(entry);

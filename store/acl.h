@@ -66,10 +66,10 @@ struct AuthContext {
 // enough, as in ZooKeeper) to `auth`. An empty ACL list grants everything.
 bool acl_allows(const AclList& acl, int32_t wanted, const AuthContext& auth);
 
-// Checks the ACL of a create or setACL and resolves the auth scheme against
-// the creator's ids (ZooKeeper's fixupACL). False (kInvalidAcl) for an empty
-// list, an unknown scheme, a malformed id, or auth with no digest id to
-// stand for (ip ids do not count, as in ZooKeeper).
+// Checks the ACL of a create or setACL, drops repeated entries and resolves
+// the auth scheme against the creator's ids (ZooKeeper's fixupACL). False
+// (kInvalidAcl) for an empty list, an unknown scheme, a malformed id, or auth
+// with no digest id to stand for (ip ids do not count, as in ZooKeeper).
 bool resolve_acl(const AclList& requested, const AuthContext& auth, AclList& resolved);
 
 // ip scheme: does `address` (dotted IPv4 or IPv6 text) match `pattern`

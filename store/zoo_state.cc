@@ -10,7 +10,7 @@ namespace {
 
 constexpr uint8_t kZnodeRecordFormat = 1;
 constexpr uint8_t kSessionRecordFormat = 1;
-constexpr uint8_t kSnapshotFormat = 1;
+constexpr uint8_t kSnapshotFormat = 2;  // 2: the record count follows the zxid
 constexpr char kSessionKeyPrefix[] = "\x01s";
 
 void write_stat(ByteWriter& w, const Stat& s) {
@@ -244,6 +244,15 @@ ReadResult ZooState::get_acl(std::string_view path, const AuthContext& auth) con
   ReadResult result;
   if (const Znode* node = readable(path, perm::kRead | perm::kAdmin, auth, result)) {
     result.acl = node->acl;
+    // Without ADMIN, ZooKeeper answers each digest id as "user:x".
+    if (!acl_allows(node->acl, perm::kAdmin, auth)) {
+      for (Acl& entry : result.acl) {
+        const size_t colon = entry.id.id.find(':');
+        if (entry.id.scheme == "digest" && colon != std::string::npos) {
+          entry.id.id = entry.id.id.substr(0, colon) + ":x";
+        }
+      }
+    }
   }
   return result;
 }
@@ -295,6 +304,8 @@ std::string ZooState::serialize() const {
   ByteWriter w(out);
   w.u8(kSnapshotFormat);
   w.i64(last_applied_zxid_);
+  // The count makes a snapshot cut at a record boundary malformed, not smaller.
+  w.u64(sessions_.size() + tree_.node_count());
   for_each_record([&](const std::string& key, const std::string& value) {
     w.bytes(key);
     w.bytes(value);
@@ -307,12 +318,13 @@ bool ZooState::restore(std::string_view bytes) {
   ByteReader r(bytes);
   if (r.u8() != kSnapshotFormat) return false;
   const int64_t zxid = r.i64();
-  while (r.ok() && !r.at_end()) {
+  const uint64_t count = r.u64();
+  for (uint64_t i = 0; i < count && r.ok(); ++i) {
     const std::string_view key = r.bytes();
     const std::string_view value = r.bytes();
     if (!r.ok() || !fresh.restore_record(key, value)) return false;
   }
-  if (!r.ok()) return false;
+  if (!r.ok() || !r.at_end()) return false;
   fresh.last_applied_zxid_ = zxid;
   fresh.set_change_listener(change_listener_);
   *this = std::move(fresh);

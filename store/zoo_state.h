@@ -79,6 +79,7 @@ class ZooState {
   ReadResult get_data(std::string_view path, const AuthContext& auth) const;
   ReadResult exists(std::string_view path) const;
   ReadResult get_children(std::string_view path, const AuthContext& auth) const;
+  // getACL needs READ or ADMIN; without ADMIN digest ids read "user:x".
   ReadResult get_acl(std::string_view path, const AuthContext& auth) const;
 
   const DataTree& tree() const { return tree_; }
