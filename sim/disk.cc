@@ -116,9 +116,33 @@ void Disk::install_compaction(const consensus::Snapshot& snapshot) {
 PersistentState Disk::recover_for_restart(RecoveryReport* report) {
   assert(!has_unsynced_writes() && !sync_in_flight_);
   size_t good_bytes = 0;
-  PersistentState state = parse(report, &good_bytes);
+  RecoveryReport local;
+  PersistentState state = parse(&local, &good_bytes);
+  if (report != nullptr) *report = local;
+  if (local.corrupt) {
+    known_corrupt_ = true;
+    return state;
+  }
   durable_log_.resize(good_bytes);
   return state;
+}
+
+bool Disk::corrupt_at_rest(Prng& prng) {
+  // Find the records' frames; damage one that has another after it.
+  std::vector<std::pair<size_t, size_t>> frames;  // offset, total length
+  DecodedRecord record;
+  size_t offset = 0;
+  while (true) {
+    const size_t start = offset;
+    if (decode_record(durable_log_, offset, record) != DecodeStatus::kOk) break;
+    frames.emplace_back(start, offset - start);
+  }
+  if (frames.size() < 2) return false;
+  const auto [start, length] = frames[prng.below(frames.size() - 1)];
+  const size_t payload_byte =
+      start + kRecordHeaderBytes + prng.below(static_cast<uint64_t>(length - kRecordHeaderBytes));
+  durable_log_[payload_byte] = static_cast<char>(durable_log_[payload_byte] ^ 0x40);
+  return true;
 }
 
 PersistentState Disk::read_durable(RecoveryReport* report) const {
@@ -156,6 +180,18 @@ void replay_log_record(const DecodedRecord& record, std::vector<Entry>& entries)
 
 }  // namespace
 
+// The record at `offset` failed its checksum; is it followed by more bytes
+// than its own frame? (A torn record is always the last thing in the file.)
+bool Disk::bad_record_has_successor(size_t offset) const {
+  if (durable_log_.size() - offset < kRecordHeaderBytes) return false;
+  uint32_t payload_length = 0;
+  for (int i = 0; i < 4; ++i) {
+    payload_length |= static_cast<uint32_t>(static_cast<uint8_t>(durable_log_[offset + i]))
+                      << (8 * i);
+  }
+  return offset + kRecordHeaderBytes + payload_length < durable_log_.size();
+}
+
 PersistentState Disk::parse(RecoveryReport* report, size_t* good_bytes) const {
   PersistentState state;
   DecodedRecord record;
@@ -187,7 +223,11 @@ PersistentState Disk::parse(RecoveryReport* report, size_t* good_bytes) const {
   }
   state.entries.erase(state.entries.begin(), state.entries.begin() + covered);
   assert(state.entries.empty() || state.entries.front().index == state.snapshot.last_index + 1);
-  if (report != nullptr) *report = {records_read, status, durable_log_.size() - offset};
+  if (report != nullptr) {
+    *report = {records_read, status, durable_log_.size() - offset};
+    report->corrupt = status == DecodeStatus::kBadChecksum && bad_record_has_successor(offset);
+    report->corrupt_offset = offset;
+  }
   if (good_bytes != nullptr) *good_bytes = offset;
   return state;
 }

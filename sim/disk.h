@@ -40,6 +40,11 @@ struct RecoveryReport {
   size_t records_read = 0;
   DecodeStatus stopped_by = DecodeStatus::kEnd;
   size_t bytes_discarded = 0;  // torn tail dropped by recovery
+  // A record that fails its checksum with more records after it: not a torn
+  // tail (only the last record can be torn) but damage at rest. Recovery must
+  // not cut the log there; the node refuses to start.
+  bool corrupt = false;
+  size_t corrupt_offset = 0;
 };
 
 class Disk {
@@ -65,12 +70,20 @@ class Disk {
   // Returns true if a torn record was left behind.
   bool crash(CrashDamage damage);
 
+  // Damage at rest: flips one payload byte of a synced log record that is not
+  // the last one. False if the log has fewer than two records.
+  bool corrupt_at_rest(Prng& prng);
+  // Set once recovery met such damage: what this disk says can no longer be
+  // trusted (the invariant checker stops counting it).
+  bool known_corrupt() const { return known_corrupt_; }
+
   // After compaction: atomically, and already synced, replace the snapshot
   // and rewrite the log without the records the snapshot covers.
   void install_compaction(const consensus::Snapshot& snapshot);
 
   // What a restarting node finds. Also repairs the log file, cutting a torn
-  // tail so that later appends land after the last good record.
+  // tail so that later appends land after the last good record. If the report
+  // says `corrupt`, nothing is repaired and the state must not be used.
   consensus::PersistentState recover_for_restart(RecoveryReport* report = nullptr);
   // The same reading without repairing: for checkers and tests.
   consensus::PersistentState read_durable(RecoveryReport* report = nullptr) const;
@@ -84,6 +97,7 @@ class Disk {
 
  private:
   consensus::PersistentState parse(RecoveryReport* report, size_t* good_bytes) const;
+  bool bad_record_has_successor(size_t offset) const;
 
   DiskProfile profile_;
   Prng prng_;
@@ -99,6 +113,7 @@ class Disk {
   size_t first_unsynced_record_bytes_ = 0;
   bool sync_in_flight_ = false;
   uint64_t syncs_completed_ = 0;
+  bool known_corrupt_ = false;
 };
 
 }  // namespace warden::sim

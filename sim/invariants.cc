@@ -197,13 +197,20 @@ void InvariantChecker::after_crash(int64_t now_us) {
   const CommittedEntry& committed = committed_[global_commit_index_ - 1];
   if (!committed.known) return;
   size_t holders = 0;
+  size_t damaged =
+      0;  // disks damaged at rest: their nodes refuse to run, and they count for nothing
   for (const NodeHost* host : hosts_) {
-    if (holders >= quorum_) break;  // reading disks is the expensive part
-    if (host->is_voter() && host->disk().durable_holds(global_commit_index_, committed.zxid)) {
+    if (host->is_voter() && host->disk().known_corrupt()) ++damaged;
+  }
+  const size_t needed = quorum_ > damaged ? quorum_ - damaged : 1;
+  for (const NodeHost* host : hosts_) {
+    if (holders >= needed) break;  // reading disks is the expensive part
+    if (host->is_voter() && !host->disk().known_corrupt() &&
+        host->disk().durable_holds(global_commit_index_, committed.zxid)) {
       ++holders;
     }
   }
-  if (holders < quorum_) {
+  if (holders < needed) {
     report("committed-lost",
            format("after a crash only %zu voters' disks hold committed index %" PRIu64
                   " zxid %#" PRIx64 " (quorum %zu)",

@@ -30,7 +30,18 @@ void NodeHost::boot() {
 
 void NodeHost::restart() {
   assert(!up());
-  consensus::PersistentState recovered = disk_.recover_for_restart();
+  if (refused_) return;
+  RecoveryReport report;
+  consensus::PersistentState recovered = disk_.recover_for_restart(&report);
+  if (report.corrupt) {
+    // Serving from a damaged log could undo what this node acknowledged;
+    // stay down and say why (an operator rebuilds it from its peers).
+    refused_ = true;
+    refusal_ = "log record at byte " + std::to_string(report.corrupt_offset) +
+               " fails its checksum with " + std::to_string(report.records_read) +
+               " good records before it";
+    return;
+  }
   service_->reset();
   if (recovered.snapshot.last_index > 0) {
     [[maybe_unused]] const bool restored = service_->restore(recovered.snapshot.data);

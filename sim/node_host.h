@@ -19,6 +19,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "consensus/node.h"
@@ -88,6 +89,11 @@ class NodeHost final : public ServiceHost {
   bool is_voter() const { return is_voter_; }
   bool up() const { return node_ != nullptr; }
   bool paused() const { return paused_; }
+  // Restart found its disk damaged at rest and refused to start; it stays
+  // down for the rest of the run.
+  bool refused() const { return refused_; }
+  const std::string& refusal() const { return refusal_; }
+  Disk& mutable_disk() { return disk_; }
   uint64_t incarnation() const { return incarnation_; }
   // Null while the host is down.
   const consensus::Node* node() const { return node_.get(); }
@@ -130,6 +136,8 @@ class NodeHost final : public ServiceHost {
   consensus::LogIndex applied_index_ = 0;
   uint64_t incarnation_ = 0;
   bool paused_ = false;
+  bool refused_ = false;
+  std::string refusal_;
 
   consensus::Ready ready_;        // the Ready between ready() and advance()
   bool ready_in_flight_ = false;  // waiting for its fsync

@@ -129,6 +129,7 @@ Simulation::Simulation(const SimOptions& options)
       host_count_(options.nodes + observers_),
       prng_(options.seed),
       fault_prng_(prng_.fork()),
+      damage_prng_(options.seed ^ 0x6461'6d61'6765ull),
       network_(host_count_, network_profile_for(prng_), prng_.fork()),
       checker_(static_cast<size_t>(options.nodes)),
       pause_ids_(static_cast<size_t>(host_count_), 0),

@@ -182,8 +182,24 @@ void Simulation::crash_node(uint32_t node_index, TraceRecord& record) {
 void Simulation::restart_node(uint32_t node_index, TraceRecord& record) {
   NodeHost& host = *hosts_[node_index];
   crash_ids_[node_index] = 0;
-  if (host.up()) return;
+  if (host.up() || host.refused()) return;
+  // Now and then the disk was damaged while the node was down. At most a
+  // minority of voters, so that a quorum of intact disks remains.
+  const int tolerated = (options_.nodes - 1) / 2;
+  if (host.is_voter() && corrupted_voters_ < tolerated &&
+      damage_prng_.chance(fault_profile_.corrupt_at_rest_probability) &&
+      host.mutable_disk().corrupt_at_rest(damage_prng_)) {
+    log_fault(record,
+              "damage a synced log record on node " + std::to_string(node_index + 1) + "'s disk");
+  }
   host.restart();
+  if (host.refused()) {
+    ++corrupted_voters_;
+    ++counters_.refused_restarts;
+    log_fault(record,
+              "node " + std::to_string(node_index + 1) + " refuses to start: " + host.refusal());
+    return;
+  }
   log_fault(record, "restart node " + std::to_string(node_index + 1));
 }
 

@@ -69,6 +69,8 @@ struct FaultProfile {
   double isolate_rather_than_crash_probability = 0.5;
   int64_t min_downtime_us = 50'000;
   int64_t max_downtime_us = 3'000'000;
+  // A restarting node finds a synced record of its log damaged.
+  double corrupt_at_rest_probability = 0.01;
   int64_t min_partition_us = 300'000;
   int64_t max_partition_us = 5'000'000;
 };
@@ -133,6 +135,9 @@ class Simulation final : public HostEnvironment, public ClientEnvironment {
   int host_count_ = 0;
   Prng prng_;
   Prng fault_prng_;
+  // Damage at rest draws from its own stream, so the other faults of a seed
+  // stay what they were without it.
+  Prng damage_prng_;
   EventLoop loop_;
   TraceLog trace_;
   Network network_;
@@ -152,6 +157,7 @@ class Simulation final : public HostEnvironment, public ClientEnvironment {
   double base_duplicate_probability_ = 0;
   size_t max_entries_per_append_ = 256;
   size_t max_snapshot_chunk_bytes_ = 1 << 20;
+  int corrupted_voters_ = 0;
   int64_t fault_end_us_ = 0;
   int64_t storm_window_second_ = -1;
   uint64_t deliveries_in_window_ = 0;

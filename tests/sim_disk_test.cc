@@ -133,6 +133,33 @@ TEST(SimDisk, TornRecordsAreDetectedAndDropped) {
   }
 }
 
+// Damage at rest is not a torn tail: recovery reports it, keeps the file as it
+// is (no cut that would silently drop acknowledged records) and marks the
+// disk untrustworthy. A torn tail is never reported as corruption.
+TEST(SimDisk, DamageAtRestIsReportedNotCut) {
+  for (uint64_t seed = 1; seed <= 50; ++seed) {
+    Disk disk = make_disk(seed);
+    write_and_sync(disk, {make_entry(1, 1), make_entry(2, 1), make_entry(3, 1)});
+    const size_t bytes_before = disk.durable_log_bytes();
+    Prng prng(seed);
+    ASSERT_TRUE(disk.corrupt_at_rest(prng));
+    RecoveryReport report;
+    disk.recover_for_restart(&report);
+    EXPECT_TRUE(report.corrupt) << "seed " << seed;
+    EXPECT_EQ(report.stopped_by, DecodeStatus::kBadChecksum);
+    EXPECT_EQ(disk.durable_log_bytes(), bytes_before);
+    EXPECT_TRUE(disk.known_corrupt());
+  }
+  Disk torn = make_disk();
+  write_and_sync(torn, {make_entry(1, 1)});
+  torn.append_entry(make_entry(2, 1));
+  ASSERT_TRUE(torn.crash(CrashDamage::kFlippedByte));
+  RecoveryReport report;
+  torn.recover_for_restart(&report);
+  EXPECT_FALSE(report.corrupt);
+  EXPECT_FALSE(torn.known_corrupt());
+}
+
 TEST(SimDisk, TruncateRecordsDropTheTail) {
   Disk disk = make_disk();
   write_and_sync(disk, {make_entry(1, 1), make_entry(2, 1), make_entry(3, 1)});
