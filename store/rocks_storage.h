@@ -2,12 +2,17 @@
 // — the replicated log, the ZooKeeper tree (as opaque key/payload records),
 // and metadata (hard state, where the log starts, how far the tree has
 // applied the log, which cluster and format the directory belongs to).
-// Every record carries a CRC-32C; anything that fails a check is reported as
-// kCorruption and never handed out.
+// Column families: "log", "tree", "meta", and "tree_staging" (a tree
+// snapshot being received; see store/rocks_tree_snapshot.h). Byte layouts are
+// in store/rocks_codec.h. Every record carries a CRC-32C, and RocksDB checks
+// its own block checksums; anything that fails a check is reported as
+// kCorruption, naming the column family, the key and the file, and is never
+// handed out.
 //
 // Thread safety: writes (write, write_group, compact_log, the snapshot
 // installer's steps) serialise on an internal mutex; reads (load,
-// get_tree_record, open_tree_snapshot) take no lock and may run beside them.
+// get_tree_record, open_tree_snapshot, the position accessors) never wait for
+// a write.
 // Owned by the node's runtime; GroupCommitter and the tree snapshot classes
 // hold a plain pointer to it and must not outlive it.
 #pragma once
@@ -23,6 +28,7 @@
 
 #include "consensus/types.h"
 #include "store/rocks_status.h"
+#include "store/rocks_tree_chunk.h"
 #include "store/rocks_write_batch.h"
 
 namespace rocksdb {
@@ -101,6 +107,7 @@ class RocksStorage {
 
  private:
   friend class TreeChunkWriter;
+  friend class TreeSnapshotReader;
 
   enum ColumnFamily : size_t { kDefaultCf, kLogCf, kTreeCf, kMetaCf, kStagingCf, kCfCount };
   static const char* cf_name(ColumnFamily cf);
@@ -114,25 +121,33 @@ class RocksStorage {
   // One RocksDB write being assembled from several WriteBatches.
   struct Group;
 
-  explicit RocksStorage(const RocksStorageOptions& options) : options_(options) {}
+  explicit RocksStorage(const RocksStorageOptions& options);
 
   // Opening (rocks_storage.cc).
-  StorageStatus open_db();
-  StorageStatus check_identity();
+  StorageStatus check_identity_read_only();
+  StorageStatus open_db(bool read_only);
+  void close_db();
+  // Refuses another cluster's or a newer format's directory; records ours in
+  // a fresh one if `may_record`.
+  StorageStatus check_identity(bool may_record);
+  StorageStatus record_identity();
+  StorageStatus compare_identity(std::string_view version_body,
+                                 std::string_view cluster_body) const;
   StorageStatus read_shape();
 
   // Writing (rocks_storage_write.cc).
   StorageStatus add_to_group(const WriteBatch& batch, Group* group);
   StorageStatus add_log_changes(const WriteBatch& batch, Group* group);
+  StorageStatus add_snapshot(const LogPosition& snapshot, Group* group);
+  StorageStatus add_truncation(consensus::LogIndex from, Group* group);
   StorageStatus add_tree_changes(const WriteBatch& batch, Group* group);
   StorageStatus clear_cf(ColumnFamily cf, const std::string* max_pending_key,
                          rocksdb::WriteBatch* batch);
   StorageStatus commit_locked(rocksdb::WriteBatch* batch, bool sync, std::string_view what);
   // Steps of TreeChunkWriter (rocks_storage_install.cc).
-  StorageStatus stage_tree_records(bool first_chunk,
-                                   std::span<const std::pair<std::string_view, std::string_view>>
-                                       records);
+  StorageStatus stage_tree_records(bool first_chunk, std::span<const TreeRecordView> records);
   StorageStatus install_staged_tree(const LogPosition& position);
+  StorageStatus copy_staged_tree(rocksdb::WriteBatch* batch);
 
   // Reading (rocks_storage_read.cc).
   StorageStatus read_meta(const rocksdb::ReadOptions& read_options, std::string_view key,
@@ -147,21 +162,27 @@ class RocksStorage {
                          std::vector<consensus::Entry>* entries) const;
   StorageStatus read_tree(const rocksdb::ReadOptions& read_options,
                           const TreeRecordVisitor& on_tree_record) const;
+  StorageStatus check_applied(const RecoveredStorage& loaded) const;
   StorageStatus last_key(ColumnFamily cf, std::string* key, bool* found) const;
-  // "log CF (...) in /dir/000012.sst" — which file may hold `key`, for
+  // Which table files may hold `key` ("key range of /dir/000012.sst"), for
   // corruption reports.
   std::string locate(ColumnFamily cf, std::string_view key) const;
   StorageStatus corrupt_record(ColumnFamily cf, std::string_view key, std::string_view what) const;
 
   rocksdb::ColumnFamilyHandle* cf(ColumnFamily which) const { return handles_[which]; }
+  // Called with write_mutex_ held, after the change is on disk.
+  void set_shape_locked(const LogShape& shape);
 
   RocksStorageOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by ColumnFamily
 
-  mutable std::mutex write_mutex_;
+  std::mutex write_mutex_;
   LogShape shape_;             // guarded by write_mutex_
   bool needs_resume_ = false;  // guarded by write_mutex_: a write failed, RocksDB may be stopped
+  // A copy of shape_ for the accessors, so they never wait for an fsync.
+  mutable std::mutex published_mutex_;
+  LogShape published_shape_;  // guarded by published_mutex_
 };
 
 }  // namespace warden::store
