@@ -1,11 +1,22 @@
 #include "store/data_tree.h"
 
+#include <algorithm>
 #include <cassert>
+#include <cstring>
+#include <new>
 
 #include "store/path.h"
 
 namespace warden::store {
 namespace {
+
+// Small, so that the many short-lived trees of tests and the simulator stay
+// cheap; the index doubles as the tree grows.
+constexpr size_t kMinBuckets = 16;
+// A setData keeps the node where it is if the new data fits and leaves no
+// more than this, or half the room, unused: same-size updates (the common
+// case) never allocate, and a node that shrank a lot gives the memory back.
+constexpr size_t kIdleDataBytes = 64;
 
 uint64_t mix(uint64_t h, uint64_t v) {
   h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
@@ -21,24 +32,71 @@ const std::set<std::string> kNoPaths;
 
 }  // namespace
 
+std::vector<std::string_view> Znode::child_names() const {
+  std::vector<std::string_view> names;
+  names.reserve(static_cast<size_t>(stat.num_children));
+  for (const Znode* child = first_child_; child != nullptr; child = child->next_sibling_) {
+    names.push_back(child->name());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 DataTree::DataTree() {
   add_system_nodes();
 }
 
+DataTree::~DataTree() {
+  free_all_nodes();
+}
+
+DataTree::DataTree(DataTree&& other) noexcept {
+  *this = std::move(other);
+}
+
+DataTree& DataTree::operator=(DataTree&& other) noexcept {
+  if (this == &other) return *this;
+  free_all_nodes();
+  // The nodes and the interned ACLs they point at change owner, not address.
+  buckets_ = std::move(other.buckets_);
+  other.buckets_.clear();
+  node_count_ = std::exchange(other.node_count_, 0);
+  acls_ = std::move(other.acls_);
+  other.acls_.clear();
+  ephemerals_ = std::move(other.ephemerals_);
+  containers_ = std::move(other.containers_);
+  ttl_nodes_ = std::move(other.ttl_nodes_);
+  state_hash_ = std::exchange(other.state_hash_, 0);
+  data_bytes_ = std::exchange(other.data_bytes_, 0);
+  change_listener_ = std::move(other.change_listener_);
+  return *this;
+}
+
 void DataTree::add_system_nodes() {
-  Znode root;
-  root.acl = open_acl();
-  nodes_.emplace("/", std::move(root));
-  after_change("/", nodes_.at("/"));
+  Znode* root = insert_node("/", path_hash("/"), nullptr, "", open_acl());
+  after_change(*root);
   for (const char* path : {"/zookeeper", "/zookeeper/quota", "/zookeeper/config"}) {
-    Znode node;
+    ZnodeRecord node;
     node.acl = std::string_view(path) == "/zookeeper/config" ? read_only_acl() : open_acl();
     restore_node(path, std::move(node));
   }
 }
 
+void DataTree::free_all_nodes() {
+  for (Znode* bucket : buckets_) {
+    while (bucket != nullptr) {
+      Znode* next = bucket->hash_next_;
+      free_node(bucket);
+      bucket = next;
+    }
+  }
+  std::vector<Znode*>().swap(buckets_);
+  node_count_ = 0;
+  acls_.clear();
+}
+
 void DataTree::clear() {
-  nodes_.clear();
+  free_all_nodes();
   ephemerals_.clear();
   containers_.clear();
   ttl_nodes_.clear();
@@ -47,26 +105,152 @@ void DataTree::clear() {
   add_system_nodes();
 }
 
+uint32_t DataTree::path_hash(std::string_view path) {
+  return static_cast<uint32_t>(hash_bytes(path));
+}
+
+Znode* DataTree::lookup(std::string_view path, uint32_t hash) const {
+  if (buckets_.empty()) return nullptr;  // only a moved-from tree
+  for (Znode* node = buckets_[hash & (buckets_.size() - 1)]; node != nullptr;
+       node = node->hash_next_) {
+    if (node->hash_ == hash && node->path() == path) return node;
+  }
+  return nullptr;
+}
+
 const Znode* DataTree::find(std::string_view path) const {
-  const auto it = nodes_.find(std::string(path));
-  return it == nodes_.end() ? nullptr : &it->second;
+  return lookup(path, path_hash(path));
 }
 
 Znode* DataTree::find_mutable(std::string_view path) {
-  const auto it = nodes_.find(std::string(path));
-  return it == nodes_.end() ? nullptr : &it->second;
+  return lookup(path, path_hash(path));
 }
 
-uint64_t DataTree::node_hash(const std::string& path, const Znode& node) const {
+void DataTree::grow_index() {
+  std::vector<Znode*> buckets(std::max(kMinBuckets, buckets_.size() * 2), nullptr);
+  const size_t mask = buckets.size() - 1;
+  for (Znode* node : buckets_) {
+    while (node != nullptr) {
+      Znode* next = node->hash_next_;
+      Znode*& bucket = buckets[node->hash_ & mask];
+      node->hash_next_ = bucket;
+      bucket = node;
+      node = next;
+    }
+  }
+  buckets_.swap(buckets);
+}
+
+Znode* DataTree::allocate_node(std::string_view path, size_t data_size) {
+  const size_t fixed = sizeof(Znode) + path.size();
+  // Ask for what glibc's malloc hands out anyway (16-byte steps, 8 of them
+  // its header), so the rounding becomes room for the data to grow.
+  const size_t bytes = ((fixed + data_size + 8 + 15) & ~size_t{15}) - 8;
+  void* memory = ::operator new(bytes);
+  Znode* node = new (memory) Znode();
+  node->path_size_ = static_cast<uint32_t>(path.size());
+  node->data_capacity_ = static_cast<uint32_t>(bytes - fixed);
+  std::memcpy(node->chars(), path.data(), path.size());
+  return node;
+}
+
+void DataTree::free_node(Znode* node) {
+  node->~Znode();
+  ::operator delete(node);
+}
+
+Znode* DataTree::insert_node(std::string_view path, uint32_t hash, Znode* parent,
+                             std::string_view data, const AclList& acl) {
+  if (node_count_ + 1 > buckets_.size()) grow_index();
+  Znode::SharedAcl* shared_acl = intern_acl(acl);
+  Znode* node = allocate_node(path, data.size());
+  std::memcpy(node->chars() + node->path_size_, data.data(), data.size());
+  node->data_size_ = static_cast<uint32_t>(data.size());
+  node->stat.data_length = static_cast<int32_t>(data.size());
+  node->hash_ = hash;
+  node->acl_ = shared_acl;
+  Znode*& bucket = buckets_[hash & (buckets_.size() - 1)];
+  node->hash_next_ = bucket;
+  bucket = node;
+  if (parent != nullptr) {
+    node->next_sibling_ = parent->first_child_;
+    if (parent->first_child_ != nullptr) parent->first_child_->prev_sibling_ = node;
+    parent->first_child_ = node;
+  }
+  ++node_count_;
+  return node;
+}
+
+Znode* DataTree::replace_data(Znode* node, std::string_view data) {
+  const size_t capacity = node->data_capacity_;
+  if (data.size() <= capacity && capacity - data.size() <= std::max(data.size(), kIdleDataBytes)) {
+    std::memmove(node->chars() + node->path_size_, data.data(), data.size());
+    node->data_size_ = static_cast<uint32_t>(data.size());
+    node->stat.data_length = static_cast<int32_t>(data.size());
+    return node;
+  }
+  Znode* moved = allocate_node(node->path(), data.size());
+  std::memcpy(moved->chars() + moved->path_size_, data.data(), data.size());
+  moved->data_size_ = static_cast<uint32_t>(data.size());
+  moved->stat = node->stat;
+  moved->stat.data_length = static_cast<int32_t>(data.size());
+  moved->acl_ = node->acl_;
+  moved->hash_ = node->hash_;
+  moved->hash_next_ = node->hash_next_;
+  moved->first_child_ = node->first_child_;
+  moved->next_sibling_ = node->next_sibling_;
+  moved->prev_sibling_ = node->prev_sibling_;
+  // Everything that pointed at the node: its hash chain, its siblings or
+  // parent (children point at nothing above them).
+  Znode** link = &buckets_[node->hash_ & (buckets_.size() - 1)];
+  while (*link != node) link = &(*link)->hash_next_;
+  *link = moved;
+  if (node->prev_sibling_ != nullptr) {
+    node->prev_sibling_->next_sibling_ = moved;
+  } else if (node->path_size_ > 1) {
+    find_mutable(parent_path(node->path()))->first_child_ = moved;
+  }
+  if (node->next_sibling_ != nullptr) node->next_sibling_->prev_sibling_ = moved;
+  free_node(node);
+  return moved;
+}
+
+void DataTree::erase_node(Znode* node, Znode* parent) {
+  assert(node->first_child_ == nullptr);
+  Znode** link = &buckets_[node->hash_ & (buckets_.size() - 1)];
+  while (*link != node) link = &(*link)->hash_next_;
+  *link = node->hash_next_;
+  if (node->prev_sibling_ != nullptr) {
+    node->prev_sibling_->next_sibling_ = node->next_sibling_;
+  } else {
+    parent->first_child_ = node->next_sibling_;
+  }
+  if (node->next_sibling_ != nullptr) node->next_sibling_->prev_sibling_ = node->prev_sibling_;
+  release_acl(node->acl_);
+  free_node(node);
+  --node_count_;
+}
+
+Znode::SharedAcl* DataTree::intern_acl(const AclList& acl) {
+  const auto [it, inserted] = acls_.try_emplace(acl, 0);
+  ++it->second;
+  return &*it;
+}
+
+void DataTree::release_acl(Znode::SharedAcl* acl) {
+  if (--acl->second == 0) acls_.erase(acls_.find(acl->first));
+}
+
+uint64_t DataTree::node_hash(const Znode& node) const {
   const Stat& s = node.stat;
-  uint64_t h = mix(hash_bytes(path), hash_bytes(node.data));
+  uint64_t h = mix(hash_bytes(node.path()), hash_bytes(node.data()));
   for (int64_t field : {s.czxid, s.mzxid, s.ctime_ms, s.mtime_ms, s.ephemeral_owner, s.pzxid}) {
     h = mix(h, static_cast<uint64_t>(field));
   }
   for (int32_t field : {s.version, s.cversion, s.aversion, s.data_length, s.num_children}) {
     h = mix(h, static_cast<uint32_t>(field));
   }
-  for (const Acl& entry : node.acl) {
+  for (const Acl& entry : node.acl()) {
     h = mix(h, static_cast<uint32_t>(entry.perms));
     h = mix(h, hash_bytes(entry.id.scheme));
     h = mix(h, hash_bytes(entry.id.id));
@@ -74,15 +258,15 @@ uint64_t DataTree::node_hash(const std::string& path, const Znode& node) const {
   return h;
 }
 
-void DataTree::before_change(const std::string& path, const Znode& node) {
-  state_hash_ -= node_hash(path, node);
-  data_bytes_ -= path.size() + node.data.size();
+void DataTree::before_change(const Znode& node) {
+  state_hash_ -= node_hash(node);
+  data_bytes_ -= node.path_size_ + node.data_size_;
 }
 
-void DataTree::after_change(const std::string& path, const Znode& node) {
-  state_hash_ += node_hash(path, node);
-  data_bytes_ += path.size() + node.data.size();
-  if (change_listener_) change_listener_(path);
+void DataTree::after_change(const Znode& node) {
+  state_hash_ += node_hash(node);
+  data_bytes_ += node.path_size_ + node.data_size_;
+  if (change_listener_) change_listener_(std::string(node.path()));
 }
 
 void DataTree::index_node(const std::string& path, const Znode& node) {
@@ -105,90 +289,85 @@ void DataTree::unindex_node(const std::string& path, const Znode& node) {
   ttl_nodes_.erase(path);
 }
 
-ErrorCode DataTree::create_node(const std::string& path, std::string data, AclList acl,
+ErrorCode DataTree::create_node(const std::string& path, std::string_view data, const AclList& acl,
                                 int64_t ephemeral_owner, int32_t parent_cversion, int64_t zxid,
                                 int64_t time_ms, std::vector<WatchTrigger>& triggers) {
   if (path.size() < 2) return ErrorCode::kNodeExists;
-  const std::string parent_name(parent_path(path));
+  const std::string_view parent_name = parent_path(path);
   Znode* parent = find_mutable(parent_name);
   if (parent == nullptr) return ErrorCode::kNoNode;
-  if (nodes_.count(path) != 0) return ErrorCode::kNodeExists;
+  const uint32_t hash = path_hash(path);
+  if (lookup(path, hash) != nullptr) return ErrorCode::kNodeExists;
   if (is_session_owner(parent->stat.ephemeral_owner)) return ErrorCode::kNoChildrenForEphemerals;
 
-  before_change(parent_name, *parent);
-  parent->children.emplace(base_name(path));
-  parent->stat.num_children = static_cast<int32_t>(parent->children.size());
+  before_change(*parent);
+  parent->stat.num_children += 1;
   if (parent_cversion > parent->stat.cversion) {
     parent->stat.cversion = parent_cversion;
     parent->stat.pzxid = zxid;
   }
-  after_change(parent_name, *parent);
+  after_change(*parent);
 
-  Znode node;
-  node.stat.czxid = node.stat.mzxid = node.stat.pzxid = zxid;
-  node.stat.ctime_ms = node.stat.mtime_ms = time_ms;
-  node.stat.ephemeral_owner = ephemeral_owner;
-  node.stat.data_length = static_cast<int32_t>(data.size());
-  node.data = std::move(data);
-  node.acl = std::move(acl);
-  auto [it, inserted] = nodes_.emplace(path, std::move(node));
-  assert(inserted);
-  index_node(path, it->second);
-  after_change(path, it->second);
+  Znode* node = insert_node(path, hash, parent, data, acl);
+  node->stat.czxid = node->stat.mzxid = node->stat.pzxid = zxid;
+  node->stat.ctime_ms = node->stat.mtime_ms = time_ms;
+  node->stat.ephemeral_owner = ephemeral_owner;
+  index_node(path, *node);
+  after_change(*node);
 
   triggers.push_back({EventType::kNodeCreated, path});
-  triggers.push_back({EventType::kNodeChildrenChanged, parent_name});
+  triggers.push_back({EventType::kNodeChildrenChanged, std::string(parent_name)});
   return ErrorCode::kOk;
 }
 
 ErrorCode DataTree::delete_node(const std::string& path, int64_t zxid,
                                 std::vector<WatchTrigger>& triggers) {
   if (is_system_path(path)) return ErrorCode::kBadArguments;
-  const auto it = nodes_.find(path);
-  if (it == nodes_.end()) return ErrorCode::kNoNode;
-  if (!it->second.children.empty()) return ErrorCode::kNotEmpty;
-  const std::string parent_name(parent_path(path));
+  Znode* node = find_mutable(path);
+  if (node == nullptr) return ErrorCode::kNoNode;
+  if (node->first_child_ != nullptr) return ErrorCode::kNotEmpty;
+  const std::string_view parent_name = parent_path(path);
   Znode* parent = find_mutable(parent_name);
   assert(parent != nullptr);
 
-  before_change(path, it->second);
-  unindex_node(path, it->second);
-  nodes_.erase(it);
+  before_change(*node);
+  unindex_node(path, *node);
+  erase_node(node, parent);
   if (change_listener_) change_listener_(path);
 
-  before_change(parent_name, *parent);
-  parent->children.erase(std::string(base_name(path)));
-  parent->stat.num_children = static_cast<int32_t>(parent->children.size());
+  before_change(*parent);
+  parent->stat.num_children -= 1;
   if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
-  after_change(parent_name, *parent);
+  after_change(*parent);
 
   triggers.push_back({EventType::kNodeDeleted, path});
-  triggers.push_back({EventType::kNodeChildrenChanged, parent_name});
+  triggers.push_back({EventType::kNodeChildrenChanged, std::string(parent_name)});
   return ErrorCode::kOk;
 }
 
-ErrorCode DataTree::set_data(const std::string& path, std::string data, int32_t new_version,
+ErrorCode DataTree::set_data(const std::string& path, std::string_view data, int32_t new_version,
                              int64_t zxid, int64_t time_ms, std::vector<WatchTrigger>& triggers) {
   Znode* node = find_mutable(path);
   if (node == nullptr) return ErrorCode::kNoNode;
-  before_change(path, *node);
-  node->data = std::move(data);
-  node->stat.data_length = static_cast<int32_t>(node->data.size());
+  before_change(*node);
+  node = replace_data(node, data);
   node->stat.version = new_version;
   node->stat.mzxid = zxid;
   node->stat.mtime_ms = time_ms;
-  after_change(path, *node);
+  after_change(*node);
   triggers.push_back({EventType::kNodeDataChanged, path});
   return ErrorCode::kOk;
 }
 
-ErrorCode DataTree::set_acl(const std::string& path, AclList acl, int32_t new_aversion) {
+ErrorCode DataTree::set_acl(const std::string& path, const AclList& acl, int32_t new_aversion) {
   Znode* node = find_mutable(path);
   if (node == nullptr) return ErrorCode::kNoNode;
-  before_change(path, *node);
-  node->acl = std::move(acl);
+  before_change(*node);
+  Znode::SharedAcl* shared_acl = intern_acl(acl);  // before the release: it may be the same list
+  release_acl(node->acl_);
+  node->acl_ = shared_acl;
   node->stat.aversion = new_aversion;
-  after_change(path, *node);
+  after_change(*node);
   return ErrorCode::kOk;
 }
 
@@ -199,47 +378,56 @@ const std::set<std::string>& DataTree::ephemerals_of(SessionId session) const {
 
 void DataTree::for_each_node(
     const std::function<void(const std::string&, const Znode&)>& visit) const {
-  std::vector<std::string> stack{"/"};
+  std::vector<const Znode*> stack{find("/")};
+  std::vector<std::pair<std::string_view, const Znode*>> named;
+  std::string path;
   while (!stack.empty()) {
-    const std::string path = std::move(stack.back());
+    const Znode* node = stack.back();
     stack.pop_back();
-    const Znode& node = nodes_.at(path);
-    visit(path, node);
-    for (auto child = node.children.rbegin(); child != node.children.rend(); ++child) {
-      stack.push_back(child_path(path, *child));
+    path.assign(node->path());
+    visit(path, *node);
+    // Names are unique among siblings, so the order is total and every
+    // replica walks the same one.
+    named.clear();
+    for (const Znode* child = node->first_child_; child != nullptr; child = child->next_sibling_) {
+      named.emplace_back(child->name(), child);
     }
+    std::sort(named.begin(), named.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto child = named.rbegin(); child != named.rend(); ++child)
+      stack.push_back(child->second);
   }
 }
 
-bool DataTree::restore_node(const std::string& path, Znode node) {
+bool DataTree::restore_node(const std::string& path, ZnodeRecord record) {
   if (!is_valid_path(path)) return false;
   if (Znode* existing = find_mutable(path)) {
     // A system node: it is already linked in; take the stored fields.
     if (!is_system_path(path)) return false;
-    before_change(path, *existing);
+    before_change(*existing);
     unindex_node(path, *existing);
-    node.children = std::move(existing->children);
-    node.stat.num_children = static_cast<int32_t>(node.children.size());
-    node.stat.data_length = static_cast<int32_t>(node.data.size());
-    *existing = std::move(node);
+    Znode::SharedAcl* shared_acl = intern_acl(record.acl);
+    release_acl(existing->acl_);
+    existing->acl_ = shared_acl;
+    const int32_t num_children = existing->stat.num_children;
+    existing->stat = record.stat;
+    existing->stat.num_children = num_children;
+    existing = replace_data(existing, record.data);
     index_node(path, *existing);
-    after_change(path, *existing);
+    after_change(*existing);
     return true;
   }
-  const std::string parent_name(parent_path(path));
-  Znode* parent = find_mutable(parent_name);
+  Znode* parent = find_mutable(parent_path(path));
   if (parent == nullptr) return false;
-  before_change(parent_name, *parent);
-  parent->children.emplace(base_name(path));
-  parent->stat.num_children = static_cast<int32_t>(parent->children.size());
-  after_change(parent_name, *parent);
-  node.children.clear();
-  node.stat.num_children = 0;
-  node.stat.data_length = static_cast<int32_t>(node.data.size());
-  auto [it, inserted] = nodes_.emplace(path, std::move(node));
-  assert(inserted);
-  index_node(path, it->second);
-  after_change(path, it->second);
+  before_change(*parent);
+  parent->stat.num_children += 1;
+  after_change(*parent);
+  Znode* node = insert_node(path, path_hash(path), parent, record.data, record.acl);
+  node->stat = record.stat;
+  node->stat.num_children = 0;
+  node->stat.data_length = static_cast<int32_t>(record.data.size());
+  index_node(path, *node);
+  after_change(*node);
   return true;
 }
 

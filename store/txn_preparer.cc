@@ -43,7 +43,7 @@ TxnPreparer::NodeRecord TxnPreparer::node(const std::string& path) const {
   if (const Znode* znode = state_.tree().find(path)) {
     record.exists = true;
     record.stat = znode->stat;
-    record.acl = znode->acl;
+    record.acl = znode->acl();
   }
   return record;
 }

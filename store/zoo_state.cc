@@ -55,19 +55,27 @@ std::optional<SessionId> session_of_key(std::string_view key) {
   return static_cast<SessionId>(id);
 }
 
-}  // namespace
-
-std::string encode_znode(const Znode& node) {
+std::string encode_znode(const Stat& stat, std::string_view data, const AclList& acl) {
   std::string out;
   ByteWriter w(out);
   w.u8(kZnodeRecordFormat);
-  write_stat(w, node.stat);
-  w.bytes(node.data);
-  write_acl(w, node.acl);
+  write_stat(w, stat);
+  w.bytes(data);
+  write_acl(w, acl);
   return out;
 }
 
-bool decode_znode(std::string_view bytes, Znode& node) {
+}  // namespace
+
+std::string encode_znode(const Znode& node) {
+  return encode_znode(node.stat, node.data(), node.acl());
+}
+
+std::string encode_znode(const ZnodeRecord& node) {
+  return encode_znode(node.stat, node.data, node.acl);
+}
+
+bool decode_znode(std::string_view bytes, ZnodeRecord& node) {
   ByteReader r(bytes);
   if (r.u8() != kZnodeRecordFormat) return false;
   node.stat = read_stat(r);
@@ -211,7 +219,7 @@ const Znode* ZooState::readable(std::string_view path, int32_t wanted, const Aut
   const Znode* node = tree_.find(path);
   if (node == nullptr) {
     result.error = ErrorCode::kNoNode;
-  } else if (wanted != 0 && !acl_allows(node->acl, wanted, auth)) {
+  } else if (wanted != 0 && !acl_allows(node->acl(), wanted, auth)) {
     result.error = ErrorCode::kNoAuth;
     node = nullptr;
   } else {
@@ -222,7 +230,7 @@ const Znode* ZooState::readable(std::string_view path, int32_t wanted, const Aut
 
 ReadResult ZooState::get_data(std::string_view path, const AuthContext& auth) const {
   ReadResult result;
-  if (const Znode* node = readable(path, perm::kRead, auth, result)) result.data = node->data;
+  if (const Znode* node = readable(path, perm::kRead, auth, result)) result.data = node->data();
   return result;
 }
 
@@ -235,7 +243,8 @@ ReadResult ZooState::exists(std::string_view path) const {
 ReadResult ZooState::get_children(std::string_view path, const AuthContext& auth) const {
   ReadResult result;
   if (const Znode* node = readable(path, perm::kRead, auth, result)) {
-    result.children.assign(node->children.begin(), node->children.end());
+    const std::vector<std::string_view> names = node->child_names();
+    result.children.assign(names.begin(), names.end());
   }
   return result;
 }
@@ -243,9 +252,9 @@ ReadResult ZooState::get_children(std::string_view path, const AuthContext& auth
 ReadResult ZooState::get_acl(std::string_view path, const AuthContext& auth) const {
   ReadResult result;
   if (const Znode* node = readable(path, perm::kRead | perm::kAdmin, auth, result)) {
-    result.acl = node->acl;
+    result.acl = node->acl();
     // Without ADMIN, ZooKeeper answers each digest id as "user:x".
-    if (!acl_allows(node->acl, perm::kAdmin, auth)) {
+    if (!acl_allows(node->acl(), perm::kAdmin, auth)) {
       for (Acl& entry : result.acl) {
         const size_t colon = entry.id.id.find(':');
         if (entry.id.scheme == "digest" && colon != std::string::npos) {
@@ -294,7 +303,7 @@ bool ZooState::restore_record(std::string_view key, std::string_view value) {
     put_session(*id, info);
     return true;
   }
-  Znode node;
+  ZnodeRecord node;
   if (!decode_znode(value, node)) return false;
   return tree_.restore_node(std::string(key), std::move(node));
 }

@@ -131,6 +131,7 @@ class ZooState {
 
 // Znode record encoding (Stat, data, ACL), shared with the durable store.
 std::string encode_znode(const Znode& node);
-bool decode_znode(std::string_view bytes, Znode& node);
+std::string encode_znode(const ZnodeRecord& node);
+bool decode_znode(std::string_view bytes, ZnodeRecord& node);
 
 }  // namespace warden::store

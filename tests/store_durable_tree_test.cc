@@ -98,7 +98,7 @@ TEST(StoreDurableTree, ReopenGivesTheSameStateAndLog) {
   EXPECT_EQ(recovered.entries.size(), 22u);
   const Znode* node = reloaded.tree().find("/a/n3");
   ASSERT_NE(node, nullptr);
-  EXPECT_EQ(node->data, "w");
+  EXPECT_EQ(node->data(), "w");
   EXPECT_EQ(node->stat.version, 1);
   EXPECT_EQ(reloaded.tree().find("/a")->stat.num_children, 20);
 }
@@ -162,7 +162,7 @@ TEST(StoreDurableTree, KilledWriterLosesNoAcknowledgedWrite) {
     for (int64_t i = 0; i <= highest_acked; ++i) {
       const Znode* node = state.tree().find("/k" + std::to_string(i));
       ASSERT_NE(node, nullptr) << "acknowledged /k" << i << " lost in round " << round;
-      ASSERT_EQ(node->data, "value-" + std::to_string(i));
+      ASSERT_EQ(node->data(), "value-" + std::to_string(i));
     }
     EXPECT_GE(static_cast<int64_t>(recovered.applied.index), highest_acked + 1);
   }

@@ -238,11 +238,11 @@ void check_tree(const Model& m, Sut& sut) {
   for (const auto& [path, want] : m.nodes) {
     const Znode* got = state.tree().find(path);
     RC_ASSERT(got != nullptr);
-    RC_ASSERT(got->data == want.data);
+    RC_ASSERT(got->data() == want.data);
     RC_ASSERT(got->stat.version == want.version);
     RC_ASSERT(got->stat.cversion == want.cversion);
     RC_ASSERT(got->stat.num_children == want.num_children);
-    RC_ASSERT(static_cast<int32_t>(got->children.size()) == want.num_children);
+    RC_ASSERT(static_cast<int32_t>(got->child_names().size()) == want.num_children);
     RC_ASSERT(got->stat.data_length == static_cast<int32_t>(want.data.size()));
     RC_ASSERT(got->stat.ephemeral_owner == (want.owner == kNoOwner ? 0 : sut.ids[want.owner]));
   }

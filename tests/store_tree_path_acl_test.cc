@@ -250,7 +250,7 @@ TEST(TreeAcl, AuthSchemeGivesTheNodeToItsCreator) {
   const ApplyResult created = h.run(
       alice, create_op("/mine", "x", CreateMode::kPersistent, {acl_entry(perm::kAll, "auth", "")}));
   ASSERT_EQ(created.error, ErrorCode::kOk);
-  EXPECT_EQ(h.state().tree().find("/mine")->acl,
+  EXPECT_EQ(h.state().tree().find("/mine")->acl(),
             (AclList{acl_entry(perm::kAll, "digest", "alice:V55/p2T0OpjQ+low3NVAH4aLvm0=")}));
 
   EXPECT_EQ(h.error(bob, set_data_op("/mine", "y")), ErrorCode::kNoAuth);
@@ -291,9 +291,9 @@ TEST(TreeAcl, RepeatedEntriesAreStoredOnce) {
   const Acl world_all = acl_entry(perm::kAll, "world", "anyone");
   ASSERT_EQ(h.error(s, create_op("/d", "", CreateMode::kPersistent, {world_all, world_all})),
             ErrorCode::kOk);
-  EXPECT_EQ(h.state().tree().find("/d")->acl, AclList{world_all});
+  EXPECT_EQ(h.state().tree().find("/d")->acl(), AclList{world_all});
   ASSERT_EQ(h.error(s, set_acl_op("/d", {world_all, world_all, world_all})), ErrorCode::kOk);
-  EXPECT_EQ(h.state().tree().find("/d")->acl, AclList{world_all});
+  EXPECT_EQ(h.state().tree().find("/d")->acl(), AclList{world_all});
 }
 
 TEST(TreeAcl, GetAclHidesDigestHashesFromReadersWithoutAdmin) {

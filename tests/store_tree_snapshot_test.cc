@@ -70,11 +70,12 @@ void expect_same_state(const ZooState& got, const ZooState& want) {
     SCOPED_TRACE(path);
     const ReadResult data = got.get_data(path, super);
     ASSERT_EQ(data.error, ErrorCode::kOk);
-    EXPECT_EQ(data.data, node.data);
+    EXPECT_EQ(data.data, node.data());
     EXPECT_EQ(data.stat, node.stat);
-    EXPECT_EQ(got.get_acl(path, super).acl, node.acl);
+    EXPECT_EQ(got.get_acl(path, super).acl, node.acl());
+    const std::vector<std::string_view> names = node.child_names();
     EXPECT_EQ(got.get_children(path, super).children,
-              std::vector<std::string>(node.children.begin(), node.children.end()));
+              std::vector<std::string>(names.begin(), names.end()));
   });
 }
 
@@ -340,7 +341,7 @@ TEST(TreeCodec, WriteRequestTruncatedOrPaddedIsRefused) {
 }
 
 TEST(TreeCodec, ZnodeRecordRoundTrip) {
-  Znode node;
+  ZnodeRecord node;
   node.stat.czxid = 1;
   node.stat.mzxid = 2;
   node.stat.ctime_ms = 3;
@@ -354,13 +355,13 @@ TEST(TreeCodec, ZnodeRecordRoundTrip) {
   node.stat.data_length = 4;
   node.acl = {acl_entry(perm::kRead, "digest", digest_id("alice:pw"))};
   const std::string bytes = encode_znode(node);
-  Znode decoded;
+  ZnodeRecord decoded;
   ASSERT_TRUE(decode_znode(bytes, decoded));
   EXPECT_EQ(decoded.stat, node.stat);
   EXPECT_EQ(decoded.data, node.data);
   EXPECT_EQ(decoded.acl, node.acl);
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
-    Znode partial;
+    ZnodeRecord partial;
     EXPECT_FALSE(decode_znode(bytes.substr(0, cut), partial)) << cut;
   }
   EXPECT_FALSE(decode_znode(bytes + "!", decoded));

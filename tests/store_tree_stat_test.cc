@@ -34,8 +34,8 @@ TEST(TreeStat, StartsWithRootAndZookeeperNodes) {
   Stat root;
   root.num_children = 1;
   EXPECT_EQ(h.stat("/"), root);
-  EXPECT_EQ(h.state().tree().find("/")->acl, open_acl());
-  EXPECT_EQ(h.state().tree().find("/zookeeper/config")->acl, read_only_acl());
+  EXPECT_EQ(h.state().tree().find("/")->acl(), open_acl());
+  EXPECT_EQ(h.state().tree().find("/zookeeper/config")->acl(), read_only_acl());
 }
 
 TEST(TreeStat, CreateSetsEveryField) {
@@ -147,7 +147,7 @@ TEST(TreeStat, SetAclChangesAversionOnly) {
   Stat expected = before;
   expected.aversion = 1;
   EXPECT_EQ(h.stat("/a"), expected);
-  EXPECT_EQ(h.state().tree().find("/a")->acl, read_only_acl());
+  EXPECT_EQ(h.state().tree().find("/a")->acl(), read_only_acl());
   ASSERT_EQ(result.results.size(), 1u);
   EXPECT_EQ(result.results[0].op, OpCode::kSetAcl);
   EXPECT_EQ(result.results[0].stat, expected);
