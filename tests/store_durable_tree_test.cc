@@ -16,42 +16,16 @@
 
 #include "store/rocks_durable_tree.h"
 #include "store_rocks_test_util.h"
+#include "store_txn_fixtures.h"
 
 namespace warden::store {
 namespace {
 
+using fixtures::create_txn;
+using fixtures::set_data_txn;
 using testing::kClusterId;
 using testing::open_storage;
 using testing::TempDir;
-
-Txn create_txn(const std::string& path, const std::string& data, int32_t parent_cversion) {
-  Txn txn;
-  txn.request_op = OpCode::kCreate;
-  txn.time_ms = 1000;
-  TxnOp op;
-  op.type = TxnOpType::kCreate;
-  op.request_op = OpCode::kCreate;
-  op.path = path;
-  op.data = data;
-  op.acl = open_acl();
-  op.parent_cversion = parent_cversion;
-  txn.ops.push_back(op);
-  return txn;
-}
-
-Txn set_data_txn(const std::string& path, const std::string& data, int32_t version) {
-  Txn txn;
-  txn.request_op = OpCode::kSetData;
-  txn.time_ms = 2000;
-  TxnOp op;
-  op.type = TxnOpType::kSetData;
-  op.request_op = OpCode::kSetData;
-  op.path = path;
-  op.data = data;
-  op.version = version;
-  txn.ops.push_back(op);
-  return txn;
-}
 
 // Applies `txn` as log entry `index` and writes entry, tree changes and
 // applied position in one batch.
@@ -137,15 +111,22 @@ TEST(StoreDurableTree, KilledWriterLosesNoAcknowledgedWrite) {
       run_writer(dir.path(), fds[1]);
     }
     close(fds[1]);
-    // Let it write for a random while, then kill it mid-flight.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 250));
+    // Wait for its first acknowledgement (opening RocksDB takes a while under
+    // sanitizers), let it write for a random while longer, then kill it
+    // mid-flight.
+    std::string acks;
+    char buffer[4096];
+    while (acks.find('\n') == std::string::npos) {
+      const ssize_t n = read(fds[0], buffer, sizeof buffer);
+      ASSERT_GT(n, 0) << "the writer died before its first acknowledgement";
+      acks.append(buffer, static_cast<size_t>(n));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 200));
     kill(child, SIGKILL);
     int wait_status = 0;
     waitpid(child, &wait_status, 0);
     ASSERT_TRUE(WIFSIGNALED(wait_status))
         << "writer exited early with " << WEXITSTATUS(wait_status);
-    std::string acks;
-    char buffer[4096];
     for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) acks.append(buffer, n);
     close(fds[0]);
     for (size_t at = 0, end; (end = acks.find('\n', at)) != std::string::npos; at = end + 1) {

@@ -21,6 +21,7 @@
 #include "store/rocks_durable_tree.h"
 #include "store/rocks_storage.h"
 #include "store/rocks_tree_snapshot.h"
+#include "store_txn_fixtures.h"
 
 namespace warden::store {
 namespace {
@@ -31,6 +32,10 @@ constexpr int64_t kBatchNodes = 10'000;
 constexpr size_t kChunkBytes = 1 << 20;
 
 using Clock = std::chrono::steady_clock;
+
+Txn create_txn(const std::string& path, int32_t parent_cversion) {
+  return fixtures::create_txn(path, std::string(kValueBytes, 'v'), parent_cversion);
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -53,20 +58,6 @@ void check(const StorageStatus& status, const char* what) {
   if (status.is_ok()) return;
   std::fprintf(stderr, "%s: %s\n", what, status.to_string().c_str());
   std::exit(1);
-}
-
-Txn create_txn(const std::string& path, int32_t parent_cversion) {
-  Txn txn;
-  txn.request_op = OpCode::kCreate;
-  TxnOp op;
-  op.type = TxnOpType::kCreate;
-  op.request_op = OpCode::kCreate;
-  op.path = path;
-  op.data = std::string(kValueBytes, 'v');
-  op.acl = open_acl();
-  op.parent_cversion = parent_cversion;
-  txn.ops.push_back(std::move(op));
-  return txn;
 }
 
 // Applies creates of /bench/n<i> and writes them in batches (tree records
@@ -122,14 +113,10 @@ int run(int64_t znodes, const std::string& work) {
     int64_t i = 0;
     while (streaming.load()) {
       for (int k = 0; k < 100; ++k, ++i) {
-        Txn txn;
-        TxnOp op;
-        op.type = TxnOpType::kSetData;
-        op.path = "/bench/n" + std::to_string(i % znodes);
-        op.data = std::string(kValueBytes, 'w');
-        op.version = static_cast<int32_t>(i / znodes + 1);
-        txn.ops.push_back(op);
-        state.apply(txn, ++zxid);
+        state.apply(fixtures::set_data_txn("/bench/n" + std::to_string(i % znodes),
+                                           std::string(kValueBytes, 'w'),
+                                           static_cast<int32_t>(i / znodes + 1)),
+                    ++zxid);
       }
       WriteBatch batch;
       durable.take_changes(

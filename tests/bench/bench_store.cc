@@ -17,6 +17,7 @@
 
 #include "store/txn_preparer.h"
 #include "store/zoo_state.h"
+#include "store_txn_fixtures.h"
 
 namespace warden::store {
 namespace {
@@ -24,17 +25,7 @@ namespace {
 constexpr size_t kValueBytes = 100;
 
 Txn create_txn(const std::string& path, int32_t parent_cversion) {
-  Txn txn;
-  txn.request_op = OpCode::kCreate;
-  TxnOp op;
-  op.type = TxnOpType::kCreate;
-  op.request_op = OpCode::kCreate;
-  op.path = path;
-  op.data = std::string(kValueBytes, 'x');
-  op.acl = open_acl();
-  op.parent_cversion = parent_cversion;
-  txn.ops.push_back(std::move(op));
-  return txn;
+  return fixtures::create_txn(path, std::string(kValueBytes, 'x'), parent_cversion);
 }
 
 // Fills `state` with `count` znodes under /bench, named /bench/n<i>.
