@@ -130,9 +130,8 @@ void TreeService::sync_leadership() {
 }
 
 bool TreeService::can_prepare() const {
-  ServiceHost& host = host_;
-  const consensus::Node& node = host.consensus_node();
-  return node.epoch_established() && host.applied_index() >= node.epoch_start_index();
+  const consensus::Node& node = host_.consensus_node();
+  return node.epoch_established() && host_.applied_index() >= node.epoch_start_index();
 }
 
 void TreeService::drain_waiting() {

@@ -21,11 +21,9 @@ constexpr int kClientIdShift = 40;
 
 TreeWorkload::TreeWorkload(const WorkloadProfile& profile, int node_count, ClientEnvironment& env,
                            Prng prng)
-    : profile_(profile), node_count_(node_count), env_(env), prng_(prng) {
+    : profile_(profile), env_(env), prng_(prng), pacer_(profile_, node_count, env_, prng_, stats_) {
   clients_.resize(static_cast<size_t>(profile_.clients));
-  for (Client& client : clients_) {
-    client.node_index = static_cast<uint32_t>(prng_.below(static_cast<uint64_t>(node_count_)));
-  }
+  for (Client& client : clients_) client.node_index = pacer_.first_node();
 }
 
 void TreeWorkload::start() {
@@ -33,24 +31,11 @@ void TreeWorkload::start() {
 }
 
 void TreeWorkload::think(uint32_t client_index) {
-  Client& client = clients_[client_index];
-  ++client.op_sequence;
-  env_.schedule_client_wake(client_index,
-                            prng_.uniform_int(profile_.think_min_us, profile_.think_max_us),
-                            client.op_sequence);
-}
-
-void TreeWorkload::switch_node(Client& client) {
-  if (node_count_ < 2) return;
-  const uint64_t step = 1 + prng_.below(static_cast<uint64_t>(node_count_ - 1));
-  client.node_index = static_cast<uint32_t>((client.node_index + step) % node_count_);
-  ++stats_.switches;
+  pacer_.think(client_index, clients_[client_index]);
 }
 
 void TreeWorkload::on_wake(uint32_t client_index, uint64_t op_sequence) {
-  Client& client = clients_[client_index];
-  if (op_sequence != client.op_sequence || client.in_flight || !issuing_) return;
-  issue(client_index);
+  if (ClientPacer::due(clients_[client_index], op_sequence, issuing_)) issue(client_index);
 }
 
 std::string TreeWorkload::random_path() {
@@ -94,12 +79,13 @@ WriteOp TreeWorkload::random_create() {
   return op;
 }
 
-void TreeWorkload::choose_write(Client& client, store::WriteRequest& write) {
+void TreeWorkload::choose_write(uint32_t client_index, store::WriteRequest& write) {
+  Client& client = clients_[client_index];
   write.session = client.session;
   write.request_id = client.next_request_id++;
   if (client.session == 0) {
     write.op = OpCode::kCreateSession;
-    write.request_id |= static_cast<uint64_t>(&client - clients_.data() + 1) << kClientIdShift;
+    write.request_id |= static_cast<uint64_t>(client_index + 1) << kClientIdShift;
     write.session_timeout_ms = kSessionTimeoutMs;
     return;
   }
@@ -156,7 +142,7 @@ void TreeWorkload::issue(uint32_t client_index) {
   record.client = client_index;
   if (client.session == 0 || prng_.unit() < 0.6) {
     request.kind = ClientOpKind::kTreeWrite;
-    choose_write(client, request.tree_write);
+    choose_write(client_index, request.tree_write);
     request.request_id = request.tree_write.request_id;
     record.is_write = true;
     record.write = request.tree_write;
@@ -170,10 +156,7 @@ void TreeWorkload::issue(uint32_t client_index) {
   record.call_us = env_.now_us();
   client.record = history_.size();
   history_.push_back(std::move(record));
-  client.in_flight = true;
-  ++client.op_sequence;
-  env_.send_to_server(client.node_index, request);
-  env_.schedule_client_timeout(client_index, profile_.op_timeout_us, client.op_sequence);
+  pacer_.send(client_index, client, request);
 }
 
 void TreeWorkload::on_reply(const ClientReply& reply) {
@@ -186,7 +169,7 @@ void TreeWorkload::on_reply(const ClientReply& reply) {
   if (reply.status == ClientReplyStatus::kRejected) {
     record.outcome = TreeOpRecord::Outcome::kRejected;
     ++stats_.failed;
-    switch_node(client);
+    pacer_.switch_node(client);
     think(reply.client);
     return;
   }
@@ -219,7 +202,7 @@ void TreeWorkload::on_timeout(uint32_t client_index, uint64_t op_sequence) {
   } else {
     ++stats_.dropped_reads;
   }
-  switch_node(client);
+  pacer_.switch_node(client);
   think(client_index);
 }
 

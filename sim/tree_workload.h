@@ -51,12 +51,9 @@ class TreeWorkload final : public ClientWorkload {
   std::vector<TreeOpRecord> finish();
 
  private:
-  struct Client {
-    uint32_t node_index = 0;
+  struct Client : ClientSlot {
     int64_t session = 0;  // 0: none yet
     uint64_t next_request_id = 1;
-    uint64_t op_sequence = 0;
-    bool in_flight = false;
     size_t record = 0;  // index into history_ of the request in flight
     ClientRequest request;
     int64_t last_zxid_seen = 0;
@@ -65,20 +62,19 @@ class TreeWorkload final : public ClientWorkload {
 
   void think(uint32_t client_index);
   void issue(uint32_t client_index);
-  void choose_write(Client& client, store::WriteRequest& write);
+  void choose_write(uint32_t client_index, store::WriteRequest& write);
   void choose_read(TreeRead& read);
   store::WriteOp random_create();
   std::string random_path();
   std::string random_existing_path(Client& client);
-  void switch_node(Client& client);
 
   WorkloadProfile profile_;
-  int node_count_;
   ClientEnvironment& env_;
   Prng prng_;
+  WorkloadStats stats_;
+  ClientPacer pacer_;
   std::vector<Client> clients_;
   std::vector<TreeOpRecord> history_;
-  WorkloadStats stats_;
   uint64_t next_value_ = 1;
   bool issuing_ = true;
   int64_t last_effective_write_us_ = -1;

@@ -6,10 +6,10 @@ namespace warden::sim {
 
 Workload::Workload(const WorkloadProfile& profile, int node_count, ClientEnvironment& env,
                    Prng prng)
-    : profile_(profile), node_count_(node_count), env_(env), prng_(prng) {
+    : profile_(profile), env_(env), prng_(prng), pacer_(profile_, node_count, env_, prng_, stats_) {
   clients_.resize(static_cast<size_t>(profile_.clients));
   for (Client& client : clients_) {
-    client.node_index = static_cast<uint32_t>(prng_.below(static_cast<uint64_t>(node_count_)));
+    client.node_index = pacer_.first_node();
     client.process = next_process_++;
     client.last_seen.assign(static_cast<size_t>(profile_.keys), 0);
   }
@@ -20,24 +20,11 @@ void Workload::start() {
 }
 
 void Workload::think(uint32_t client_index) {
-  Client& client = clients_[client_index];
-  ++client.op_sequence;
-  env_.schedule_client_wake(client_index,
-                            prng_.uniform_int(profile_.think_min_us, profile_.think_max_us),
-                            client.op_sequence);
-}
-
-void Workload::switch_node(Client& client) {
-  if (node_count_ < 2) return;
-  const uint64_t step = 1 + prng_.below(static_cast<uint64_t>(node_count_ - 1));
-  client.node_index = static_cast<uint32_t>((client.node_index + step) % node_count_);
-  ++stats_.switches;
+  pacer_.think(client_index, clients_[client_index]);
 }
 
 void Workload::on_wake(uint32_t client_index, uint64_t op_sequence) {
-  Client& client = clients_[client_index];
-  if (op_sequence != client.op_sequence || client.in_flight || !issuing_) return;
-  issue(client_index);
+  if (ClientPacer::due(clients_[client_index], op_sequence, issuing_)) issue(client_index);
 }
 
 void Workload::issue(uint32_t client_index) {
@@ -72,10 +59,7 @@ void Workload::issue(uint32_t client_index) {
   op.cas_expected = request.expected;
   op.call_time = env_.now_us();
 
-  client.in_flight = true;
-  ++client.op_sequence;
-  env_.send_to_server(client.node_index, request);
-  env_.schedule_client_timeout(client_index, profile_.op_timeout_us, client.op_sequence);
+  pacer_.send(client_index, client, request);
 }
 
 void Workload::complete(Client& client, RegisterOutcome outcome) {
@@ -108,7 +92,7 @@ void Workload::on_reply(const ClientReply& reply) {
     case ClientReplyStatus::kRejected:
       // Definitely no effect: leave it out of the history, try another node.
       ++stats_.failed;
-      switch_node(client);
+      pacer_.switch_node(client);
       break;
   }
   think(reply.client);
@@ -128,7 +112,7 @@ void Workload::on_timeout(uint32_t client_index, uint64_t op_sequence) {
   }
   // Jepsen's convention: the indeterminate op keeps its process busy forever.
   client.process = next_process_++;
-  switch_node(client);
+  pacer_.switch_node(client);
   think(client_index);
 }
 

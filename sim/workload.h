@@ -15,39 +15,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/client_pacer.h"
 #include "sim/client_protocol.h"
 #include "sim/linearizability.h"
 #include "sim/prng.h"
 
 namespace warden::sim {
-
-struct WorkloadProfile {
-  int clients = 10;
-  int keys = 4;
-  double read_fraction = 0.4;
-  double write_fraction = 0.3;  // the rest are cas
-  int64_t think_min_us = 10'000;
-  int64_t think_max_us = 60'000;
-  int64_t op_timeout_us = 1'500'000;
-};
-
-// What the clients need from the world around them. Implemented by Simulation.
-class ClientEnvironment {
- public:
-  virtual ~ClientEnvironment() = default;
-  virtual int64_t now_us() const = 0;
-  virtual void send_to_server(uint32_t node_index, const ClientRequest& request) = 0;
-  virtual void schedule_client_wake(uint32_t client, int64_t delay_us, uint64_t op_sequence) = 0;
-  virtual void schedule_client_timeout(uint32_t client, int64_t delay_us, uint64_t op_sequence) = 0;
-};
-
-struct WorkloadStats {
-  uint64_t ok = 0;       // completed (including cas that compared false)
-  uint64_t failed = 0;   // definitely not done: rejected, or cas mismatch
-  uint64_t unknown = 0;  // writes and cas that timed out
-  uint64_t dropped_reads = 0;
-  uint64_t switches = 0;  // a client moved to another node
-};
 
 // What the simulation drives, whichever workload runs.
 class ClientWorkload {
@@ -83,12 +56,9 @@ class Workload final : public ClientWorkload {
   int64_t last_effective_write_us() const override { return last_effective_write_us_; }
 
  private:
-  struct Client {
-    uint32_t node_index = 0;
+  struct Client : ClientSlot {
     uint64_t process = 0;
     uint64_t next_request_id = 1;
-    uint64_t op_sequence = 0;  // numbers wake/timeout events; stale ones are ignored
-    bool in_flight = false;
     ClientRequest request;
     RegisterOp op;
     std::vector<int64_t> last_seen;  // per key: the last value this client saw, or 0
@@ -97,15 +67,14 @@ class Workload final : public ClientWorkload {
   void issue(uint32_t client_index);
   void complete(Client& client, RegisterOutcome outcome);
   void think(uint32_t client_index);
-  void switch_node(Client& client);
 
   WorkloadProfile profile_;
-  int node_count_;
   ClientEnvironment& env_;
   Prng prng_;
+  WorkloadStats stats_;
+  ClientPacer pacer_;
   std::vector<Client> clients_;
   std::vector<RegisterOp> history_;
-  WorkloadStats stats_;
   uint64_t next_process_ = 0;
   int64_t next_value_ = 1;
   bool issuing_ = true;

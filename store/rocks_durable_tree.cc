@@ -19,13 +19,12 @@ StorageStatus DurableTree::recover(RecoveredStorage* recovered) {
         return StorageStatus::corruption("tree record '" + std::string(key) + "' in " +
                                          storage_.dir() + " does not decode or has no parent");
       });
-  changed_keys_.clear();
-  if (!status.is_ok()) {
+  changed_keys_.clear();  // what recovery restored is on disk already
+  if (status.is_ok()) {
+    state_.set_last_applied_zxid(static_cast<int64_t>(recovered->applied.zxid));
+  } else {
     state_.clear();
-    changed_keys_.clear();
-    return status;
   }
-  state_.set_last_applied_zxid(static_cast<int64_t>(recovered->applied.zxid));
   return status;
 }
 
