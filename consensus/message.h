@@ -39,7 +39,7 @@ enum class MessageType : uint8_t {
   // Full state for a follower that needs entries the leader has compacted,
   // streamed in chunks so the leader keeps replicating to everyone else.
   // Fields: epoch, snapshot (last_index, last_zxid, and this chunk as data),
-  // snapshot_offset (where the chunk starts), snapshot_total_bytes. Each chunk
+  // snapshot_offset (where the chunk starts), snapshot_last_chunk. Each chunk
   // is answered by kSnapshotResponse (snapshot_offset: the next byte the
   // follower wants); the last one, once installed, by kAppendResponse.
   kSnapshot,
@@ -84,7 +84,7 @@ struct Message {
 
   Snapshot snapshot;
   uint64_t snapshot_offset = 0;
-  uint64_t snapshot_total_bytes = 0;
+  bool snapshot_last_chunk = false;
   std::vector<std::string> proposals;
 };
 

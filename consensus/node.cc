@@ -49,7 +49,7 @@ Node::Node(const Config& config, const PersistentState& recovered)
       is_voter_(contains(config.voters, config.id)),
       random_(config.random_seed ^ (0x9e3779b97f4a7c15ULL * (config.id + 1))),
       hard_state_(recovered.hard_state),
-      snapshot_(recovered.snapshot) {
+      snapshot_{recovered.snapshot.last_index, recovered.snapshot.last_zxid, ""} {
   assert(config_.id != kNoNode);
   assert(!voters_.empty());
   assert(config_.election_timeout_ticks > config_.heartbeat_interval_ticks);
@@ -438,12 +438,13 @@ void Node::read_index(uint64_t context) {
   send(std::move(m));
 }
 
-void Node::compact(LogIndex applied_index, std::string snapshot_data, size_t retain_entries) {
+void Node::compact(LogIndex applied_index, size_t retain_entries) {
   assert(!ready_in_progress_);
+  assert(config_.snapshot_source != nullptr);
   if (applied_index > applied_index_ || applied_index <= snapshot_.last_index) return;
   std::optional<Zxid> zxid = zxid_at(applied_index);
   if (!zxid) return;
-  snapshot_ = Snapshot{applied_index, *zxid, std::move(snapshot_data)};
+  snapshot_ = Snapshot{applied_index, *zxid, ""};
   const LogIndex keep_from =
       applied_index > retain_entries ? applied_index - retain_entries + 1 : 1;
   while (!log_.empty() && log_.front().index < keep_from && log_.front().index <= applied_index) {
@@ -575,43 +576,48 @@ void Node::step_snapshot(const Message& m) {
     commit_index_ = chunk.last_index;
     reply.match_index = chunk.last_index;
   } else {
-    // A chunk of another image than the one being assembled starts over.
-    if (incoming_snapshot_.last_index != chunk.last_index ||
-        incoming_snapshot_.last_zxid != chunk.last_zxid ||
-        incoming_total_bytes_ != m.snapshot_total_bytes) {
-      incoming_snapshot_ = Snapshot{chunk.last_index, chunk.last_zxid, ""};
-      incoming_total_bytes_ = m.snapshot_total_bytes;
-    }
-    std::string& assembled = incoming_snapshot_.data;
-    if (m.snapshot_offset == assembled.size() &&
-        assembled.size() + chunk.data.size() <= incoming_total_bytes_) {
-      assembled += chunk.data;
-    }
-    if (assembled.size() < incoming_total_bytes_) {
+    accept_snapshot_chunk(m);
+    if (!m.snapshot_last_chunk || incoming_bytes_ != m.snapshot_offset + chunk.data.size()) {
       reply.type = MessageType::kSnapshotResponse;
       reply.match_index = chunk.last_index;
-      reply.snapshot_offset = assembled.size();
+      reply.snapshot_offset = incoming_bytes_;
       send(std::move(reply));
       return;
     }
-    install_snapshot(incoming_snapshot_, reply);
+    install_snapshot(chunk.last_index, chunk.last_zxid, reply);
     incoming_snapshot_ = Snapshot{};
-    incoming_total_bytes_ = 0;
+    incoming_bytes_ = 0;
   }
   send(std::move(reply));
 }
 
-void Node::install_snapshot(const Snapshot& incoming, Message& reply) {
-  snapshot_ = incoming;
+// Hands the chunk to the driver if it continues the image being received; a
+// chunk of another image starts that one over.
+void Node::accept_snapshot_chunk(const Message& m) {
+  const Snapshot& chunk = m.snapshot;
+  if (incoming_snapshot_.last_index != chunk.last_index ||
+      incoming_snapshot_.last_zxid != chunk.last_zxid) {
+    incoming_snapshot_ = Snapshot{chunk.last_index, chunk.last_zxid, ""};
+    incoming_bytes_ = 0;
+  }
+  if (m.snapshot_offset != incoming_bytes_) return;  // a repeat or a gap: ask again
+  if (chunk.data.empty() && !m.snapshot_last_chunk) return;
+  snapshot_chunks_.push_back(SnapshotChunk{chunk.last_index, chunk.last_zxid, m.snapshot_offset,
+                                           chunk.data, m.snapshot_last_chunk});
+  incoming_bytes_ += chunk.data.size();
+}
+
+void Node::install_snapshot(LogIndex last_index, Zxid last_zxid, Message& reply) {
+  snapshot_ = Snapshot{last_index, last_zxid, ""};
   snapshot_dirty_ = true;
   log_.clear();
-  log_start_ = incoming.last_index + 1;
-  zxid_before_log_ = incoming.last_zxid;
-  commit_index_ = incoming.last_index;
-  applied_index_ = incoming.last_index;  // the driver installs it with this Ready
-  persisted_index_ = incoming.last_index;
-  unstable_from_ = incoming.last_index + 1;
-  reply.match_index = incoming.last_index;
+  log_start_ = last_index + 1;
+  zxid_before_log_ = last_zxid;
+  commit_index_ = last_index;
+  applied_index_ = last_index;  // the driver installs it with this Ready
+  persisted_index_ = last_index;
+  unstable_from_ = last_index + 1;
+  reply.match_index = last_index;
 }
 
 void Node::step_snapshot_response(const Message& m) {
@@ -621,11 +627,11 @@ void Node::step_snapshot_response(const Message& m) {
   Progress& p = it->second;
   p.recently_active = true;
   if (p.state != Progress::State::kSnapshot || !p.snapshot_sending ||
-      p.snapshot_sending->last_index != m.match_index) {
+      p.snapshot_sending->last_index() != m.match_index) {
     return;  // an answer about a transfer that is over
   }
   if (m.snapshot_offset <= p.snapshot_offset && m.snapshot_offset != 0) return;  // stale
-  p.snapshot_offset = std::min<uint64_t>(m.snapshot_offset, p.snapshot_sending->data.size());
+  p.snapshot_offset = m.snapshot_offset;
   p.snapshot_pause_ticks = config_.election_timeout_ticks;
   send_snapshot_chunk(m.from, p);
 }
@@ -704,25 +710,46 @@ void Node::send_snapshot(NodeId to, Progress& p) {
   p.state = Progress::State::kSnapshot;
   p.snapshot_pause_ticks = config_.election_timeout_ticks;
   p.inflight.clear();
-  if (!p.snapshot_sending || p.snapshot_sending->last_index != snapshot_.last_index) {
-    p.snapshot_sending = std::make_shared<const Snapshot>(snapshot_);
-  }
   // Start from the beginning; a follower that has more says so and we skip on.
   p.snapshot_offset = 0;
+  if (!open_snapshot_image(p)) return;  // the pause tick tries again
   send_snapshot_chunk(to, p);
 }
 
+// Keeps the image being sent while the log still continues it; otherwise
+// asks the driver for a fresh one.
+bool Node::open_snapshot_image(Progress& p) {
+  if (p.snapshot_sending && p.snapshot_sending->last_index() + 1 >= log_start_) return true;
+  p.snapshot_sending.reset();
+  if (config_.snapshot_source == nullptr) return false;
+  std::shared_ptr<SnapshotImage> image = config_.snapshot_source->open_image();
+  if (!image) return false;
+  // The image may run ahead of this node's commit index (a driver that
+  // restarted holds state the core has yet to re-commit), never past its log.
+  if (image->last_index() + 1 < log_start_ || image->last_index() > last_index() ||
+      zxid_at(image->last_index()) != image->last_zxid()) {
+    fail_invariant("snapshot image does not continue into the leader's log");
+    return false;
+  }
+  p.snapshot_sending = std::move(image);
+  return true;
+}
+
 void Node::send_snapshot_chunk(NodeId to, Progress& p) {
-  const Snapshot& image = *p.snapshot_sending;
+  SnapshotImage& image = *p.snapshot_sending;
   Message m;
   m.type = MessageType::kSnapshot;
   m.to = to;
-  m.snapshot.last_index = image.last_index;
-  m.snapshot.last_zxid = image.last_zxid;
+  m.snapshot.last_index = image.last_index();
+  m.snapshot.last_zxid = image.last_zxid();
   m.snapshot_offset = p.snapshot_offset;
-  m.snapshot_total_bytes = image.data.size();
   const size_t chunk_bytes = std::max<size_t>(1, config_.max_snapshot_chunk_bytes);
-  m.snapshot.data = image.data.substr(p.snapshot_offset, chunk_bytes);
+  if (!image.read(p.snapshot_offset, chunk_bytes, &m.snapshot.data, &m.snapshot_last_chunk)) {
+    // The image cannot serve that range any more: the next pause tick starts
+    // over with a fresh one.
+    p.snapshot_sending.reset();
+    return;
+  }
   send(std::move(m));
 }
 
@@ -785,7 +812,7 @@ void Node::step_append_response(const Message& m) {
   while (!p.inflight.empty() && p.inflight.front() <= m.match_index) p.inflight.pop_front();
   if (p.state == Progress::State::kProbe ||
       (p.state == Progress::State::kSnapshot && p.snapshot_sending &&
-       p.match >= p.snapshot_sending->last_index)) {
+       p.match >= p.snapshot_sending->last_index())) {
     p.state = Progress::State::kReplicate;
     p.probe_sent = false;
     p.inflight.clear();
@@ -972,8 +999,8 @@ void Node::flush_leader_messages() {
 }
 
 bool Node::has_ready() const {
-  if (hard_state_dirty_ || snapshot_dirty_ || !outbox_.empty() || !read_states_.empty() ||
-      !forwarded_.empty()) {
+  if (hard_state_dirty_ || snapshot_dirty_ || !snapshot_chunks_.empty() || !outbox_.empty() ||
+      !read_states_.empty() || !forwarded_.empty()) {
     return true;
   }
   if (unstable_from_ <= last_index() || commit_index_ > applied_index_) return true;
@@ -986,6 +1013,8 @@ Ready Node::ready() {
   flush_leader_messages();
   Ready r;
   if (hard_state_dirty_) r.hard_state = hard_state_;
+  r.snapshot_chunks = std::move(snapshot_chunks_);
+  snapshot_chunks_.clear();
   if (snapshot_dirty_) r.snapshot = snapshot_;
   for (LogIndex i = std::max(unstable_from_, log_start_); i <= last_index(); ++i) {
     r.entries.push_back(*entry_at(i));

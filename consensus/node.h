@@ -11,12 +11,13 @@
 //     feed inputs: tick(), step(message), propose(data), read_index(ctx)
 //     if (node.has_ready()) {
 //       Ready r = node.ready();
-//       persist r.hard_state (if set); r.snapshot (if set: it replaces the
-//         whole stored log); r.entries (truncating the stored log from
+//       persist r.hard_state (if set); stage r.snapshot_chunks; if
+//         r.snapshot is set, the staged image is complete: it replaces the
+//         whole stored log; r.entries (truncating the stored log from
 //         r.entries[0].index first); and sync;
 //       send r.messages;
-//       install r.snapshot into the state machine (if set), then apply
-//         r.committed in order;
+//       install the staged image into the state machine (if r.snapshot),
+//         then apply r.committed in order;
 //       answer r.read_states once the state machine has applied their index;
 //       node.advance(r);
 //     }
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "consensus/message.h"
+#include "consensus/snapshot_image.h"
 #include "consensus/types.h"
 
 namespace warden::consensus {
@@ -67,6 +69,9 @@ struct Config {
   size_t max_bytes_per_append = 1 << 20;
   size_t max_inflight_appends = 16;
   size_t max_snapshot_chunk_bytes = 1 << 20;
+  // Where a leader gets the images it streams (see consensus/snapshot_image.h).
+  // Owned by the driver; required once the driver calls compact().
+  SnapshotSource* snapshot_source = nullptr;
   // Back-pressure on clients: propose() answers kBusy past these.
   size_t max_uncommitted_entries = 10000;
   size_t max_uncommitted_bytes = 64 << 20;
@@ -96,13 +101,17 @@ struct ReadState {
 };
 
 struct Ready {
-  std::optional<HardState> hard_state;  // persist if set
-  std::optional<Snapshot> snapshot;     // persist, then restore the state machine from it
-  std::vector<Entry> entries;           // persist (truncate from entries[0].index first)
-  std::vector<Message> messages;        // send after persisting
-  std::vector<Entry> committed;         // apply in order after persisting
-  std::vector<ReadState> read_states;   // answer after applying up to their index
-  std::vector<std::string> forwarded;   // forward_to_driver: requests followers sent
+  std::optional<HardState> hard_state;         // persist if set
+  std::vector<SnapshotChunk> snapshot_chunks;  // stage, in order
+  // Set when the staged image is complete: it replaces the log and the state
+  // machine. Carries the image's position; its data is empty (the driver
+  // holds the bytes).
+  std::optional<Snapshot> snapshot;
+  std::vector<Entry> entries;          // persist (truncate from entries[0].index first)
+  std::vector<Message> messages;       // send after persisting
+  std::vector<Entry> committed;        // apply in order after persisting
+  std::vector<ReadState> read_states;  // answer after applying up to their index
+  std::vector<std::string> forwarded;  // forward_to_driver: requests followers sent
 };
 
 enum class ProposeResult : uint8_t {
@@ -121,11 +130,11 @@ class Node {
   ProposeResult propose(std::string data);
   // Starts a read-index round. The answer arrives later as a ReadState.
   void read_index(uint64_t context);
-  // The driver has a snapshot of its state machine at `applied_index` (which
-  // must be applied) and no longer needs entries up to it. Keeps
-  // `retain_entries` entries behind it so slightly lagging followers get a
-  // diff rather than a full snapshot.
-  void compact(LogIndex applied_index, std::string snapshot_data, size_t retain_entries);
+  // The driver can make images of its state machine at `applied_index`
+  // (which must be applied) or later (Config::snapshot_source) and no longer
+  // needs entries up to it. Keeps `retain_entries` entries behind it so
+  // slightly lagging followers get a diff rather than a full snapshot.
+  void compact(LogIndex applied_index, size_t retain_entries);
 
   // Output.
   bool has_ready() const;
@@ -144,6 +153,7 @@ class Node {
   Zxid last_zxid() const;
   // First index still held in memory (earlier ones are compacted).
   LogIndex first_index() const { return log_start_; }
+  // Where the log was last compacted or replaced by an image (data empty).
   const Snapshot& snapshot() const { return snapshot_; }
   // Entry at `index` if it is in the in-memory log (not compacted).
   const Entry* entry_at(LogIndex index) const;
@@ -172,7 +182,7 @@ class Node {
     int snapshot_pause_ticks = 0;   // snapshot state: ticks without an answer left
     // Snapshot state: the image being sent (kept even if the leader compacts
     // again meanwhile) and the next byte the follower wants.
-    std::shared_ptr<const Snapshot> snapshot_sending;
+    std::shared_ptr<SnapshotImage> snapshot_sending;
     uint64_t snapshot_offset = 0;
     LogIndex commit_sent = 0;  // highest commit index told to this peer
     bool recently_active = false;
@@ -201,7 +211,8 @@ class Node {
   void step_heartbeat(const Message& m);
   void step_heartbeat_response(const Message& m);
   void step_snapshot(const Message& m);
-  void install_snapshot(const Snapshot& incoming, Message& reply);
+  void accept_snapshot_chunk(const Message& m);
+  void install_snapshot(LogIndex last_index, Zxid last_zxid, Message& reply);
   void step_snapshot_response(const Message& m);
   void step_forward(const Message& m);
   void step_read_index_request(const Message& m);
@@ -213,6 +224,7 @@ class Node {
   void send_appends(NodeId to, Progress& p, bool allow_empty);
   bool send_one_append(NodeId to, Progress& p, bool allow_empty);
   void send_snapshot(NodeId to, Progress& p);
+  bool open_snapshot_image(Progress& p);
   void send_snapshot_chunk(NodeId to, Progress& p);
   void send_commit_notices();
   void send_heartbeats(uint64_t round_id);
@@ -246,11 +258,14 @@ class Node {
   Role role_ = Role::kFollower;
   NodeId leader_ = kNoNode;
 
-  Snapshot snapshot_;           // the state machine image this node can send or holds
-  Snapshot incoming_snapshot_;  // follower: the chunks of a snapshot received so far
-  uint64_t incoming_total_bytes_ = 0;
-  bool snapshot_dirty_ = false;  // received from a leader; driver must install
-  std::deque<Entry> log_;        // entries [log_start_, last_index()]
+  Snapshot snapshot_;  // position of the last compaction or installed image
+  // Follower: the image being received and how many of its bytes the driver
+  // has been handed.
+  Snapshot incoming_snapshot_;
+  uint64_t incoming_bytes_ = 0;
+  std::vector<SnapshotChunk> snapshot_chunks_;  // for the next Ready
+  bool snapshot_dirty_ = false;                 // received from a leader; driver must install
+  std::deque<Entry> log_;                       // entries [log_start_, last_index()]
   LogIndex log_start_ = 1;
   Zxid zxid_before_log_ = 0;      // zxid of entry log_start_ - 1
   LogIndex persisted_index_ = 0;  // last index the driver confirmed stable

@@ -48,8 +48,12 @@ void NodeHost::restart() {
     assert(restored);
   }
   applied_index_ = recovered.snapshot.last_index;
+  snapshot_source_.clear();
+  snapshot_source_.set(recovered.snapshot);
+  snapshot_assembler_.clear();
   consensus::Config config = config_.consensus;
   config.random_seed = prng_.next_u64();
+  config.snapshot_source = &snapshot_source_;
   node_ = std::make_unique<consensus::Node>(config, recovered);
   ++incarnation_;
   paused_ = false;
@@ -173,6 +177,12 @@ void NodeHost::pump() {
 
 void NodeHost::start_ready() {
   ready_ = node_->ready();
+  for (const consensus::SnapshotChunk& chunk : ready_.snapshot_chunks) {
+    snapshot_assembler_.add(chunk);
+  }
+  // The chunks staged in memory stand for a staging area on disk: a crash
+  // loses them, and the leader then streams the image again.
+  if (ready_.snapshot) ready_.snapshot->data = snapshot_assembler_.take();
   env_.on_ready_taken(*this, ready_);
   persist(ready_);
   messages_sent_early_ = false;
@@ -233,6 +243,7 @@ void NodeHost::install_snapshot(const consensus::Snapshot& snapshot) {
   [[maybe_unused]] const bool restored = service_->restore(snapshot.data);
   assert(restored);
   applied_index_ = snapshot.last_index;
+  snapshot_source_.set(snapshot);
   env_.on_state_applied(*this, snapshot.last_zxid, service_->state_hash());
 }
 
@@ -247,9 +258,12 @@ void NodeHost::apply_entry(const Entry& entry) {
 void NodeHost::maybe_compact() {
   const consensus::Snapshot& current = node_->snapshot();
   if (applied_index_ < current.last_index + config_.compact_every_entries) return;
-  node_->compact(applied_index_, service_->serialize(), config_.retain_entries);
+  node_->compact(applied_index_, config_.retain_entries);
   assert(node_->snapshot().last_index == applied_index_);
-  disk_.install_compaction(node_->snapshot());
+  consensus::Snapshot image = node_->snapshot();
+  image.data = service_->serialize();
+  disk_.install_compaction(image);
+  snapshot_source_.set(image);
 }
 
 }  // namespace warden::sim

@@ -133,6 +133,8 @@ class NodeHost final : public ServiceHost {
   std::unique_ptr<consensus::Node> node_;
   Disk disk_;
   std::unique_ptr<HostedService> service_;
+  consensus::MemorySnapshotSource snapshot_source_;  // images for followers
+  consensus::SnapshotAssembler snapshot_assembler_;  // an image being received
   consensus::LogIndex applied_index_ = 0;
   uint64_t incarnation_ = 0;
   bool paused_ = false;

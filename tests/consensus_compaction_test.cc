@@ -40,6 +40,9 @@ PersistentState stale_follower_state() {
 
 struct MiniCluster {
   std::map<NodeId, std::unique_ptr<Node>> nodes;
+  std::map<NodeId, MemorySnapshotSource> images;   // what each node streams
+  std::map<NodeId, SnapshotAssembler> staging;     // an image being received
+  std::map<NodeId, std::string> installed_images;  // the last image each node installed
   std::deque<Message> in_flight;
   size_t delivered = 0;
   size_t snapshots_sent = 0;
@@ -51,6 +54,8 @@ struct MiniCluster {
     config.voters = {1, 2, 3};
     config.random_seed = 7;
     config.max_snapshot_chunk_bytes = snapshot_chunk_bytes;
+    images[id].set(state.snapshot);
+    config.snapshot_source = &images[id];
     nodes[id] = std::make_unique<Node>(config, state);
   }
 
@@ -77,6 +82,8 @@ struct MiniCluster {
         while (node->has_ready()) {
           moved = true;
           Ready ready = node->ready();
+          for (const SnapshotChunk& chunk : ready.snapshot_chunks) staging[id].add(chunk);
+          if (ready.snapshot) installed_images[id] = staging[id].take();
           for (const Message& m : ready.messages) {
             if (m.type == MessageType::kSnapshot && ++snapshots_sent == drop_snapshot_message) {
               continue;
@@ -137,7 +144,7 @@ TEST(ConsensusCompaction, SnapshotStreamsInChunksAndArrivesWhole) {
 
   EXPECT_GE(cluster.snapshots_sent, 1000u / 64);
   const Node& follower = *cluster.nodes[3];
-  EXPECT_EQ(follower.snapshot().data, leader.snapshot.data);
+  EXPECT_EQ(cluster.installed_images[3], leader.snapshot.data);
   EXPECT_EQ(follower.last_index(), cluster.nodes[1]->last_index());
   EXPECT_EQ(follower.commit_index(), cluster.nodes[1]->commit_index());
   EXPECT_TRUE(follower.invariant_failure().empty()) << follower.invariant_failure();
@@ -154,13 +161,80 @@ TEST(ConsensusCompaction, LostSnapshotChunkIsResent) {
   cluster.add(2, leader, 64);
   cluster.add(3, stale_follower_state(), 64);
   ASSERT_TRUE(cluster.elect_node_1_and_settle());
-  EXPECT_NE(cluster.nodes[3]->snapshot().data, leader.snapshot.data) << "the loss had no effect";
+  EXPECT_NE(cluster.installed_images[3], leader.snapshot.data) << "the loss had no effect";
   for (int tick = 0; tick < 40; ++tick) {
     cluster.nodes[1]->tick();
     cluster.pump(cluster.delivered + 5'000);
   }
-  EXPECT_EQ(cluster.nodes[3]->snapshot().data, leader.snapshot.data);
+  EXPECT_EQ(cluster.installed_images[3], leader.snapshot.data);
   EXPECT_EQ(cluster.nodes[3]->last_index(), cluster.nodes[1]->last_index());
+}
+
+// An image that stops serving part-way (a stream that moved on, a read
+// error) is dropped; the leader starts over with a fresh one from its source
+// and the follower ends with that one, whole.
+class FlakyImageSource final : public SnapshotSource {
+ public:
+  FlakyImageSource(Snapshot snapshot, uint64_t fail_at_offset)
+      : snapshot_(std::move(snapshot)), fail_at_offset_(fail_at_offset) {}
+  std::shared_ptr<SnapshotImage> open_image() override {
+    ++opened;
+    auto data = std::make_shared<const std::string>(snapshot_.data);
+    if (opened > 1) {
+      return std::make_shared<MemorySnapshotImage>(snapshot_.last_index, snapshot_.last_zxid, data);
+    }
+    return std::make_shared<FailingImage>(snapshot_, fail_at_offset_);
+  }
+  int opened = 0;
+
+ private:
+  struct FailingImage final : SnapshotImage {
+    FailingImage(const Snapshot& snapshot, uint64_t fail_at)
+        : snapshot(snapshot), fail_at(fail_at) {}
+    LogIndex last_index() const override { return snapshot.last_index; }
+    Zxid last_zxid() const override { return snapshot.last_zxid; }
+    bool read(uint64_t offset, size_t max_bytes, std::string* out, bool* last) override {
+      if (offset >= fail_at) return false;
+      *out = snapshot.data.substr(offset, max_bytes);
+      *last = offset + out->size() == snapshot.data.size();
+      return true;
+    }
+    Snapshot snapshot;
+    uint64_t fail_at;
+  };
+  Snapshot snapshot_;
+  uint64_t fail_at_offset_;
+};
+
+TEST(ConsensusCompaction, AnImageThatStopsServingIsReplacedByAFreshOne) {
+  PersistentState leader = compacted_leader_state();
+  leader.snapshot.data = std::string(640, 'q');
+  MiniCluster cluster;
+  cluster.add(1, leader, 64);
+  cluster.add(2, leader, 64);
+  cluster.add(3, stale_follower_state(), 64);
+  FlakyImageSource flaky(leader.snapshot, 256);
+  cluster.nodes[1] = std::make_unique<Node>(
+      [&] {
+        Config config;
+        config.id = 1;
+        config.voters = {1, 2, 3};
+        config.random_seed = 7;
+        config.max_snapshot_chunk_bytes = 64;
+        config.snapshot_source = &flaky;
+        return config;
+      }(),
+      leader);
+  ASSERT_TRUE(cluster.elect_node_1_and_settle());
+  EXPECT_NE(cluster.installed_images[3], leader.snapshot.data) << "the failure had no effect";
+  for (int tick = 0; tick < 40; ++tick) {
+    cluster.nodes[1]->tick();
+    cluster.pump(cluster.delivered + 5'000);
+  }
+  EXPECT_EQ(flaky.opened, 2);
+  EXPECT_EQ(cluster.installed_images[3], leader.snapshot.data);
+  EXPECT_EQ(cluster.nodes[3]->last_index(), cluster.nodes[1]->last_index());
+  EXPECT_TRUE(cluster.nodes[1]->invariant_failure().empty());
 }
 
 TEST(ConsensusCompaction, DivergenceAfterTheCompactedPrefixIsRepairedWithoutSnapshot) {

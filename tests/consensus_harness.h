@@ -122,6 +122,8 @@ struct Replica {
   std::unique_ptr<Node> node;          // null while crashed
   std::vector<Entry> applied;          // the state machine (volatile)
   std::vector<ReadState> read_states;  // answered reads since the last (re)start
+  MemorySnapshotSource images;         // what the node streams to lagging followers
+  SnapshotAssembler staging;           // an image being received (volatile)
   LogIndex commit_checked = 0;         // committed prefix already cross-checked
   bool invariant_reported = false;     // invariant_failure() already in violations()
   int restarts = 0;
@@ -256,9 +258,9 @@ class Cluster {
     if (applied_index <= replica.disk.snapshot.last_index) return;
     const std::optional<Zxid> zxid = replica.node->zxid_at(applied_index);
     if (!zxid) return;
-    std::string image = encode_applied(replica.applied);
-    replica.node->compact(applied_index, image, retain_entries);
-    replica.disk.snapshot = Snapshot{applied_index, *zxid, std::move(image)};
+    replica.node->compact(applied_index, retain_entries);
+    replica.disk.snapshot = Snapshot{applied_index, *zxid, encode_applied(replica.applied)};
+    replica.images.set(replica.disk.snapshot);
     std::erase_if(replica.disk.entries,
                   [applied_index](const Entry& entry) { return entry.index <= applied_index; });
     flush(id);
@@ -473,6 +475,10 @@ class Cluster {
     // A different seed per incarnation, still a pure function of the history.
     replica.config.random_seed =
         seed_ * 7919 + id * 104729 + static_cast<uint64_t>(replica.restarts);
+    replica.images.clear();
+    replica.images.set(replica.disk.snapshot);
+    replica.staging.clear();
+    replica.config.snapshot_source = &replica.images;
     replica.node = std::make_unique<Node>(replica.config, replica.disk);
     replica.applied = decode_applied(replica.disk.snapshot.data);
     replica.commit_checked = replica.disk.snapshot.last_index;
@@ -515,18 +521,26 @@ class Cluster {
     Ready ready = replica.node->ready();
     if (is_empty(ready)) ++empty_readies_;
     if (ready.hard_state) persist_hard_state(id, replica, *ready.hard_state);
-    if (ready.snapshot) persist_snapshot(replica, *ready.snapshot);
+    for (const SnapshotChunk& chunk : ready.snapshot_chunks) replica.staging.add(chunk);
+    if (ready.snapshot) {
+      ready.snapshot->data = replica.staging.take();
+      persist_snapshot(replica, *ready.snapshot);
+    }
     if (!ready.entries.empty()) persist_entries(id, replica, ready.entries);
     for (Message& message : ready.messages) send(id, std::move(message));
-    if (ready.snapshot) replica.applied = decode_applied(ready.snapshot->data);
+    if (ready.snapshot) {
+      replica.applied = decode_applied(ready.snapshot->data);
+      replica.images.set(*ready.snapshot);
+    }
     for (const Entry& entry : ready.committed) apply_entry(id, replica, entry);
     for (const ReadState& read : ready.read_states) answer_read(replica, read);
     replica.node->advance(ready);
   }
 
   static bool is_empty(const Ready& ready) {
-    return !ready.hard_state && !ready.snapshot && ready.entries.empty() &&
-           ready.messages.empty() && ready.committed.empty() && ready.read_states.empty();
+    return !ready.hard_state && !ready.snapshot && ready.snapshot_chunks.empty() &&
+           ready.entries.empty() && ready.messages.empty() && ready.committed.empty() &&
+           ready.read_states.empty();
   }
 
   void persist_hard_state(NodeId id, Replica& replica, const HardState& next) {

@@ -26,6 +26,7 @@ constexpr size_t kRetainAfterCompaction = 1024;
 
 // One member and its in-memory "disk".
 struct Member {
+  std::unique_ptr<MemorySnapshotSource> images;  // what the node streams to laggards
   std::unique_ptr<Node> node;
   std::deque<Entry> stored;  // the persisted log after the last compaction
   HardState hard_state;
@@ -43,6 +44,8 @@ class InProcessEnsemble {
       config.voters = voters;
       config.random_seed = id;
       Member member;
+      member.images = std::make_unique<MemorySnapshotSource>();
+      config.snapshot_source = member.images.get();
       member.node = std::make_unique<Node>(config, PersistentState{});
       members_.push_back(std::move(member));
     }
@@ -77,7 +80,10 @@ class InProcessEnsemble {
   void compact_all() {
     for (Member& member : members_) {
       if (member.applied < member.compacted_at + kCompactEvery) continue;
-      member.node->compact(member.applied, std::to_string(member.applied), kRetainAfterCompaction);
+      member.node->compact(member.applied, kRetainAfterCompaction);
+      const Snapshot& compacted = member.node->snapshot();
+      member.images->set(
+          Snapshot{compacted.last_index, compacted.last_zxid, std::to_string(member.applied)});
       while (!member.stored.empty() && member.stored.front().index <= member.applied) {
         member.stored.pop_front();
       }
