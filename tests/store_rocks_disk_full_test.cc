@@ -2,7 +2,6 @@
 // what was acknowledged stays loadable, and writing resumes once space is
 // freed. Needs root to mount the tmpfs; skipped otherwise.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,18 +33,6 @@ StorageStatus write_entry(RocksStorage* storage, LogIndex index) {
   return storage->write(batch);
 }
 
-// Fills the file system holding `path`, then gives back `spare_bytes`: the
-// WAL will run out part-way through a record.
-void fill_leaving(const std::string& path, size_t spare_bytes) {
-  {
-    std::ofstream filler(path, std::ios::binary);
-    const std::string block(4096, 'f');
-    while (filler.write(block.data(), block.size()) && filler.flush()) {
-    }
-  }
-  std::filesystem::resize_file(path, std::filesystem::file_size(path) - spare_bytes);
-}
-
 void expect_entries_through(const RocksStorage& storage, LogIndex last) {
   const testing::Loaded loaded = testing::load_all(storage);
   ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.to_string();
@@ -57,30 +44,9 @@ void expect_entries_through(const RocksStorage& storage, LogIndex last) {
   EXPECT_EQ(loaded.tree.size(), last);
 }
 
-class Tmpfs {
- public:
-  explicit Tmpfs(const std::string& path) : path_(path) {
-    std::filesystem::create_directory(path_);
-    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=8m") == 0;
-    if (!mounted_) error_ = std::strerror(errno);
-  }
-  ~Tmpfs() {
-    if (mounted_) {
-      EXPECT_EQ(::umount(path_.c_str()), 0) << std::strerror(errno);
-    }
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
-};
-
 TEST(RocksDiskFull, WritesFailWithNoSpaceThenResumeAndNothingIsLost) {
   testing::TempDir dir;
-  Tmpfs tmpfs(dir.sub("small"));
+  testing::Tmpfs tmpfs(dir.sub("small"));
   if (!tmpfs.mounted()) {
     GTEST_SKIP() << "cannot mount an 8 MiB tmpfs (" << tmpfs.error()
                  << "); this test needs root (CAP_SYS_ADMIN)";
@@ -91,7 +57,7 @@ TEST(RocksDiskFull, WritesFailWithNoSpaceThenResumeAndNothingIsLost) {
   LogIndex acknowledged = 0;
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(write_entry(storage.get(), ++acknowledged).is_ok());
 
-  fill_leaving(filler, 100 * 1024);
+  testing::fill_leaving(filler, 100 * 1024);
   StorageStatus failed;
   for (int attempt = 0; attempt < 1000 && failed.is_ok(); ++attempt) {
     failed = write_entry(storage.get(), acknowledged + 1);

@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <sys/mount.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,6 +58,41 @@ inline std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_typ
     files[file.path().filename().string()] = {file.file_size(), file.last_write_time()};
   }
   return files;
+}
+
+// A small tmpfs mounted at `path` for disk-full tests; needs root
+// (CAP_SYS_ADMIN), and mounted() says whether it worked.
+class Tmpfs {
+ public:
+  explicit Tmpfs(const std::string& path) : path_(path) {
+    std::filesystem::create_directory(path_);
+    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=8m") == 0;
+    if (!mounted_) error_ = std::strerror(errno);
+  }
+  ~Tmpfs() {
+    if (mounted_) {
+      EXPECT_EQ(::umount(path_.c_str()), 0) << std::strerror(errno);
+    }
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+// Fills the file system holding `path`, then gives back `spare_bytes`: the
+// WAL will run out part-way through a record.
+inline void fill_leaving(const std::string& path, size_t spare_bytes) {
+  {
+    std::ofstream filler(path, std::ios::binary);
+    const std::string block(4096, 'f');
+    while (filler.write(block.data(), block.size()) && filler.flush()) {
+    }
+  }
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - spare_bytes);
 }
 
 inline RocksStorageOptions options_for(const std::string& dir, uint64_t cluster_id = kClusterId) {

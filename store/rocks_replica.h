@@ -1,0 +1,112 @@
+// DurableReplica: one node's replicated state on real disk — the consensus
+// core, the ZooKeeper state it applies, and the RocksDB directory that keeps
+// both — driven through the core's Ready loop (consensus/node.h):
+//
+//   persist: hard state, new log entries (and truncations), the tree records
+//     changed by earlier applies with their applied position, staged
+//     snapshot chunks, an installed image — one synced write per Ready
+//     (plus one for an installed image);
+//   then the caller sends the messages (never before persist succeeded);
+//   apply: committed entries become ZooState changes and ApplyResults (with
+//     their watch triggers); a received image replaces the state;
+//   advance, and compact the log once enough is applied.
+//
+// Restart opens the directory, rebuilds the state from the verified tree and
+// gives the core its log back; entries the tree already reflects are not
+// applied twice. A leader streams images to lagging or new nodes from a
+// RocksDB snapshot while it keeps committing (store/rocks_snapshot_stream.h).
+//
+// A failed persist (kNoSpace, kIoError) leaves the Ready pending: nothing is
+// sent or applied, and the next step retries the same write, so writes resume
+// once the disk has room again. While a Ready is pending the caller must not
+// feed the core inputs (stalled() says so) and should fail client writes.
+//
+// Owned by the node's runtime (net/) and by tests; single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consensus/node.h"
+#include "store/rocks_durable_tree.h"
+#include "store/rocks_snapshot_stream.h"
+#include "store/rocks_storage.h"
+#include "store/zoo_state.h"
+
+namespace warden::store {
+
+struct ReplicaOptions {
+  RocksStorageOptions storage;
+  consensus::Config consensus;  // snapshot_source is set by the replica
+  // Compact once this many entries are applied past the last compaction,
+  // keeping `retain_entries` so slightly lagging followers get a diff.
+  uint64_t compact_every_entries = 100'000;
+  size_t retain_entries = 10'000;
+  size_t tree_chunk_bytes = 256 << 10;
+};
+
+// What one step produced for the caller to carry out.
+struct ReplicaOutput {
+  std::vector<consensus::Message> messages;       // send now
+  std::vector<ApplyResult> applied;               // answers and watch triggers, in log order
+  std::vector<consensus::ReadState> read_states;  // the state has applied their index
+  std::vector<std::string> forwarded;             // leader: requests followers sent
+  bool state_replaced = false;                    // an image replaced the whole state
+};
+
+class DurableReplica {
+ public:
+  // Opens (or creates) the directory and recovers. Refuses a directory of
+  // another cluster or a newer format, and one whose records fail their
+  // checks, saying which file and which record.
+  static StorageStatus open(const ReplicaOptions& options, std::unique_ptr<DurableReplica>* out);
+  ~DurableReplica();
+  DurableReplica(const DurableReplica&) = delete;
+  DurableReplica& operator=(const DurableReplica&) = delete;
+
+  // Feed inputs here (tick, step, propose, read_index) when !stalled().
+  consensus::Node& node() { return *node_; }
+  const ZooState& state() const { return state_; }
+  RocksStorage& storage() { return *storage_; }
+
+  // Carries out the pending Ready, or the node's next one. Returns ok with
+  // nothing to do when there is none. On a storage failure the Ready stays
+  // pending and `*out` is left empty.
+  StorageStatus step(ReplicaOutput* out);
+  bool stalled() const { return pending_.has_value(); }
+  // The last entry the state reflects.
+  const LogPosition& applied() const { return applied_; }
+  // Committed entries that did not decode as txns (skipped alike on every
+  // replica). Must stay 0.
+  uint64_t undecodable_entries() const { return undecodable_entries_; }
+
+ private:
+  explicit DurableReplica(const ReplicaOptions& options);
+  StorageStatus recover();
+  StorageStatus persist(const consensus::Ready& ready);
+  StorageStatus install_image(const consensus::Snapshot& image);
+  void apply(const consensus::Entry& entry, ReplicaOutput* out);
+  void maybe_compact();
+
+  ReplicaOptions options_;
+  std::unique_ptr<RocksStorage> storage_;
+  ZooState state_;
+  std::unique_ptr<DurableTree> durable_tree_;
+  std::unique_ptr<RocksImageSource> images_;
+  std::unique_ptr<RocksImageStager> stager_;
+  std::unique_ptr<consensus::Node> node_;
+  LogPosition applied_;
+  uint64_t undecodable_entries_ = 0;
+
+  // The Ready being carried out, and how far its persist got (a retry must
+  // not stage a chunk twice or lose the tree changes taken for it).
+  std::optional<consensus::Ready> pending_;
+  size_t chunks_staged_ = 0;
+  bool image_installed_ = false;
+  std::optional<WriteBatch> batch_;
+};
+
+}  // namespace warden::store
