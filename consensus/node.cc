@@ -170,7 +170,8 @@ void Node::set_hard_state(Epoch epoch, NodeId voted_for) {
     return;
   }
   if (hard_state_.epoch == epoch && hard_state_.voted_for == voted_for) return;
-  hard_state_ = HardState{epoch, voted_for};
+  hard_state_.epoch = epoch;
+  hard_state_.voted_for = voted_for;
   hard_state_dirty_ = true;
 }
 
@@ -304,6 +305,10 @@ void Node::tick() {
     return;
   }
   if (++ticks_since_election_reset_ >= randomized_election_timeout_) {
+    if (catching_up()) {
+      start_election_timer();  // a rebuilt node waits to be brought up to date
+      return;
+    }
     if (config_.pre_vote) {
       become_pre_candidate();
     } else {
@@ -379,6 +384,20 @@ void Node::step(const Message& m) {
       step_read_index_response(m);
       break;
   }
+  if (catching_up()) maybe_finish_catching_up();
+}
+
+// A committed entry from an epoch after the rebuild was proposed by a leader
+// elected without this node, which held every entry committed before; this
+// node's log now holds them too, so its vote can no longer elect a leader
+// that lacks one.
+void Node::maybe_finish_catching_up() {
+  const std::optional<Zxid> committed = zxid_at(commit_index_);
+  if (commit_index_ == 0 || !committed || epoch_of(*committed) <= hard_state_.rebuilt_after_epoch) {
+    return;
+  }
+  hard_state_.rebuilt_after_epoch = 0;
+  hard_state_dirty_ = true;
 }
 
 ProposeResult Node::propose(std::string data) {
@@ -475,7 +494,7 @@ void Node::step_vote_request(const Message& m) {
   }
   const bool log_ok = log_up_to_date(m.last_index, m.last_zxid) ||
                       config_.planted_bug == PlantedBug::kVoteIgnoresLog;
-  const bool grant = is_voter_ && contains(voters_, m.from) && can_vote && log_ok;
+  const bool grant = is_voter_ && !catching_up() && contains(voters_, m.from) && can_vote && log_ok;
   reply.reject = !grant;
   if (pre) {
     // Answer in the epoch asked about when granting, so the asker counts it.

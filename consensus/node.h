@@ -167,6 +167,9 @@ class Node {
   // entries after it are this leader's own proposals.
   LogIndex epoch_start_index() const { return role_ == Role::kLeader ? epoch_start_index_ : 0; }
   bool is_voter() const { return is_voter_; }
+  // A rebuilt node that has not yet caught up: it neither votes nor
+  // campaigns (HardState::rebuilt_after_epoch).
+  bool catching_up() const { return hard_state_.rebuilt_after_epoch != 0; }
   // Non-empty once the node has caught itself breaking one of its own safety
   // invariants (for example, asked to truncate a committed entry). A real
   // runtime must stop the process; the simulator reports it as a violation.
@@ -232,6 +235,7 @@ class Node {
   // hint when it rejects an Append, and the leader's next probe point.
   LogIndex last_index_at_or_below(LogIndex bound_index, Zxid bound_zxid) const;
   bool maybe_advance_commit();
+  void maybe_finish_catching_up();
   void on_epoch_established();
   void start_read_round(uint64_t context, NodeId requester);
   void ack_read_rounds(NodeId from, uint64_t round_id);

@@ -58,8 +58,22 @@ struct Entry {
 struct HardState {
   Epoch epoch = 0;             // the highest epoch this node has seen
   NodeId voted_for = kNoNode;  // whom it voted for in `epoch`, if anyone
+  // Non-zero while a node rebuilt from its peers catches up: it lost entries
+  // it may have acknowledged in epochs up to this one, so it neither votes
+  // nor campaigns until it holds a committed entry of a later epoch (by then
+  // it holds everything committed before). See rebuilt_hard_state().
+  Epoch rebuilt_after_epoch = 0;
   bool operator==(const HardState&) const = default;
 };
+
+// The hard state a node restarts with after its log and state were lost and
+// will be rebuilt from its peers. It starts one epoch past the one it had,
+// so it refuses the leader it may have acknowledged entries to (that leader
+// still counts those acknowledgements) and makes it step down; and it
+// withholds its vote until it has caught up from a leader elected without it.
+constexpr HardState rebuilt_hard_state(const HardState& before) {
+  return HardState{before.epoch + 1, kNoNode, before.epoch};
+}
 
 // The state machine's image after applying every entry up to `last_index`.
 struct Snapshot {

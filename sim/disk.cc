@@ -127,6 +127,15 @@ PersistentState Disk::recover_for_restart(RecoveryReport* report) {
   return state;
 }
 
+void Disk::rebuild(const consensus::HardState& hard_state) {
+  assert(!has_unsynced_writes() && !sync_in_flight_);
+  durable_hard_state_.clear();
+  append_hard_state_record(durable_hard_state_, hard_state);
+  durable_snapshot_.clear();
+  durable_log_.clear();
+  known_corrupt_ = false;
+}
+
 bool Disk::corrupt_at_rest(Prng& prng) {
   // Find the records' frames; damage one that has another after it.
   std::vector<std::pair<size_t, size_t>> frames;  // offset, total length

@@ -77,6 +77,12 @@ class Disk {
   // trusted (the invariant checker stops counting it).
   bool known_corrupt() const { return known_corrupt_; }
 
+  // An operator rebuilds a damaged node from its peers: the log and snapshot
+  // are set aside, and the node starts over with `hard_state` (see
+  // consensus::rebuilt_hard_state), synced. Only the hard-state file, which
+  // damage at rest never touches, is read from the old disk.
+  void rebuild(const consensus::HardState& hard_state);
+
   // After compaction: atomically, and already synced, replace the snapshot
   // and rewrite the log without the records the snapshot covers.
   void install_compaction(const consensus::Snapshot& snapshot);

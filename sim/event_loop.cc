@@ -32,6 +32,8 @@ const char* event_kind_name(EventKind kind) {
       return "node-restart";
     case EventKind::kNodeResume:
       return "node-resume";
+    case EventKind::kNodeRebuild:
+      return "node-rebuild";
     case EventKind::kLeaderStrike:
       return "leader-strike";
   }

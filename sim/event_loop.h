@@ -30,6 +30,7 @@ enum class EventKind : uint8_t {
   kNodeRestart,       // target: node index; arg: crash id
   kNodeResume,        // target: node index; arg: pause id
   kLeaderStrike,      // target: node index; arg: the incarnation to crash
+  kNodeRebuild,       // target: node index; arg: the refusal's id
 };
 
 const char* event_kind_name(EventKind kind);

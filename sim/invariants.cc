@@ -197,15 +197,16 @@ void InvariantChecker::after_crash(int64_t now_us) {
   const CommittedEntry& committed = committed_[global_commit_index_ - 1];
   if (!committed.known) return;
   size_t holders = 0;
-  size_t damaged =
-      0;  // disks damaged at rest: their nodes refuse to run, and they count for nothing
+  // Disks damaged at rest, and rebuilt ones still catching up, may lack what
+  // their nodes acknowledged: they count for nothing.
+  size_t damaged = 0;
   for (const NodeHost* host : hosts_) {
-    if (host->is_voter() && host->disk().known_corrupt()) ++damaged;
+    if (host->is_voter() && (host->disk().known_corrupt() || host->rebuilding())) ++damaged;
   }
   const size_t needed = quorum_ > damaged ? quorum_ - damaged : 1;
   for (const NodeHost* host : hosts_) {
     if (holders >= needed) break;  // reading disks is the expensive part
-    if (host->is_voter() && !host->disk().known_corrupt() &&
+    if (host->is_voter() && !host->disk().known_corrupt() && !host->rebuilding() &&
         host->disk().durable_holds(global_commit_index_, committed.zxid)) {
       ++holders;
     }

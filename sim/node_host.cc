@@ -62,6 +62,16 @@ void NodeHost::restart() {
   env_.schedule_tick(index_, prng_.uniform_int(1, config_.tick_us), incarnation_);
 }
 
+void NodeHost::rebuild() {
+  assert(refused_ && !up());
+  const consensus::HardState before = disk_.read_durable().hard_state;
+  disk_.rebuild(consensus::rebuilt_hard_state(before));
+  refused_ = false;
+  refusal_.clear();
+  rebuilding_ = true;
+  restart();
+}
+
 bool NodeHost::crash(CrashDamage damage) {
   assert(up());
   node_.reset();
@@ -221,6 +231,8 @@ void NodeHost::persist(const consensus::Ready& ready) {
 void NodeHost::finish_ready() {
   if (!messages_sent_early_) send_messages();
   messages_sent_early_ = false;
+  // Caught up, and the hard state saying so is on disk with the entries.
+  if (ready_.hard_state && ready_.hard_state->rebuilt_after_epoch == 0) rebuilding_ = false;
   if (ready_.snapshot) install_snapshot(*ready_.snapshot);
   for (const Entry& entry : ready_.committed) apply_entry(entry);
   for (const consensus::ReadState& read_state : ready_.read_states) {

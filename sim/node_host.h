@@ -83,6 +83,10 @@ class NodeHost final : public ServiceHost {
   void restart();
   void pause();
   void resume();
+  // An operator's answer to refused(): the damaged log is set aside and the
+  // node starts empty, catching up from its peers without a vote until it
+  // has (consensus::rebuilt_hard_state).
+  void rebuild();
 
   uint32_t index() const { return index_; }
   consensus::NodeId id() const { return config_.consensus.id; }
@@ -93,6 +97,9 @@ class NodeHost final : public ServiceHost {
   // down for the rest of the run.
   bool refused() const { return refused_; }
   const std::string& refusal() const { return refusal_; }
+  // Rebuilt and not yet caught up (its durable hard state still withholds
+  // its vote): its disk may lack entries it acknowledged before the damage.
+  bool rebuilding() const { return rebuilding_; }
   Disk& mutable_disk() { return disk_; }
   uint64_t incarnation() const { return incarnation_; }
   // Null while the host is down.
@@ -140,6 +147,7 @@ class NodeHost final : public ServiceHost {
   bool paused_ = false;
   bool refused_ = false;
   std::string refusal_;
+  bool rebuilding_ = false;
 
   consensus::Ready ready_;        // the Ready between ready() and advance()
   bool ready_in_flight_ = false;  // waiting for its fsync

@@ -82,6 +82,7 @@ bool decode_payload(Reader& reader, DecodedRecord& out) {
     case RecordType::kHardState:
       out.hard_state.epoch = static_cast<consensus::Epoch>(reader.get(4));
       out.hard_state.voted_for = static_cast<consensus::NodeId>(reader.get(4));
+      out.hard_state.rebuilt_after_epoch = static_cast<consensus::Epoch>(reader.get(4));
       return reader.ok;
     case RecordType::kSnapshot:
       out.snapshot.last_index = reader.get(8);
@@ -116,6 +117,7 @@ void append_hard_state_record(std::string& out, const consensus::HardState& hard
     put_u8(o, static_cast<uint8_t>(RecordType::kHardState));
     put_u32(o, hard_state.epoch);
     put_u32(o, hard_state.voted_for);
+    put_u32(o, hard_state.rebuilt_after_epoch);
   });
 }
 

@@ -61,6 +61,7 @@ bool is_node_event(EventKind kind) {
     case EventKind::kFsyncDone:
     case EventKind::kClientRequest:
     case EventKind::kNodeRestart:
+    case EventKind::kNodeRebuild:
     case EventKind::kLeaderStrike:
     case EventKind::kNodeResume:
       return true;
@@ -261,6 +262,9 @@ void Simulation::dispatch_node_event(const Event& event, TraceRecord& record) {
       break;
     case EventKind::kNodeRestart:
       if (event.arg == crash_ids_[event.target]) restart_node(event.target, record);
+      break;
+    case EventKind::kNodeRebuild:
+      if (event.arg == crash_ids_[event.target]) rebuild_node(event.target, record);
       break;
     case EventKind::kLeaderStrike:
       // Only the incarnation that made the commit is struck, and only while faults last.

@@ -91,7 +91,8 @@ struct SimResult {
   uint64_t pauses = 0;
   uint64_t clogs = 0;
   uint64_t lossy_periods = 0;
-  uint64_t refused_restarts = 0;    // nodes that found their disk damaged and stayed down
+  uint64_t refused_restarts = 0;    // nodes that found their disk damaged and refused to start
+  uint64_t rebuilds = 0;            // refused nodes rebuilt from their peers
   std::vector<std::string> faults;  // one line per injected fault, with its time
   double recovery_seconds = -1;     // from healing to a working cluster; -1 if never
 };

@@ -198,9 +198,25 @@ void Simulation::restart_node(uint32_t node_index, TraceRecord& record) {
     ++counters_.refused_restarts;
     log_fault(record,
               "node " + std::to_string(node_index + 1) + " refuses to start: " + host.refusal());
+    // An operator rebuilds it from its peers a little later. The delay comes
+    // from the damage stream, so runs without damage keep their schedule.
+    const uint64_t rebuild_id = next_fault_id_++;
+    crash_ids_[node_index] = rebuild_id;
+    loop_.schedule_after(damage_prng_.uniform_int(500'000, 3'000'000), EventKind::kNodeRebuild,
+                         node_index, rebuild_id);
     return;
   }
   log_fault(record, "restart node " + std::to_string(node_index + 1));
+}
+
+void Simulation::rebuild_node(uint32_t node_index, TraceRecord& record) {
+  NodeHost& host = *hosts_[node_index];
+  crash_ids_[node_index] = 0;
+  if (!host.refused()) return;
+  host.rebuild();
+  ++counters_.rebuilds;
+  log_fault(record, "rebuild node " + std::to_string(node_index + 1) +
+                        " from its peers (no vote until it has caught up)");
 }
 
 void Simulation::pause_node(uint32_t node_index, TraceRecord& record) {
@@ -317,7 +333,10 @@ void Simulation::heal_all(TraceRecord& record) {
     NodeHost& host = *hosts_[i];
     crash_ids_[i] = 0;
     pause_ids_[i] = 0;
-    if (!host.up()) {
+    if (host.refused()) {
+      host.rebuild();
+      ++counters_.rebuilds;
+    } else if (!host.up()) {
       host.restart();
     } else if (host.paused()) {
       host.resume();

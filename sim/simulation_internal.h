@@ -119,6 +119,7 @@ class Simulation final : public HostEnvironment, public ClientEnvironment {
   void heal_all(TraceRecord& record);
   void crash_node(uint32_t node_index, TraceRecord& record);
   void restart_node(uint32_t node_index, TraceRecord& record);
+  void rebuild_node(uint32_t node_index, TraceRecord& record);
   void pause_node(uint32_t node_index, TraceRecord& record);
   void start_partition(TraceRecord& record);
   void isolate_node(uint32_t node_index, TraceRecord& record);

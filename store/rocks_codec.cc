@@ -144,12 +144,13 @@ std::string encode_hard_state(const consensus::HardState& hard_state) {
   std::string body;
   put_u32(&body, hard_state.epoch);
   put_u32(&body, hard_state.voted_for);
+  put_u32(&body, hard_state.rebuilt_after_epoch);
   return body;
 }
 
 bool decode_hard_state(std::string_view body, consensus::HardState* hard_state) {
-  if (body.size() != 8) return false;
-  *hard_state = consensus::HardState{get_u32(body, 0), get_u32(body, 4)};
+  if (body.size() != 12) return false;
+  *hard_state = consensus::HardState{get_u32(body, 0), get_u32(body, 4), get_u32(body, 8)};
   return true;
 }
 

@@ -377,6 +377,14 @@ class Cluster {
     replica.read_states.clear();
     replica.commit_checked = 0;
   }
+  // The node's log and state are lost and it starts over empty, to be
+  // rebuilt from its peers (consensus::rebuilt_hard_state).
+  void rebuild(NodeId id) {
+    if (is_up(id)) crash(id);
+    Replica& replica = replicas_.at(id);
+    replica.disk = PersistentState{rebuilt_hard_state(replica.disk.hard_state), {}, {}};
+    restart(id);
+  }
   void restart(NodeId id) {
     Replica& replica = replicas_.at(id);
     if (replica.node) return;

@@ -67,9 +67,10 @@ void print_summary(const SimResult& r) {
               r.seed, r.nodes, r.observers, r.sim_seconds, r.events);
   std::printf("faults injected: %" PRIu64 " crashes (%" PRIu64 " torn writes), %" PRIu64
               " partitions, %" PRIu64 " pauses, %" PRIu64 " clogs, %" PRIu64
-              " lossy periods, %" PRIu64 " damaged disks (their nodes refused to start)\n",
+              " lossy periods, %" PRIu64 " damaged disks (their nodes refused to start; %" PRIu64
+              " rebuilt from peers)\n",
               r.crashes, r.torn_writes, r.partitions, r.pauses, r.clogs, r.lossy_periods,
-              r.refused_restarts);
+              r.refused_restarts, r.rebuilds);
   for (const std::string& fault : r.faults) std::printf("  %s\n", fault.c_str());
   std::printf("leaders by epoch (%" PRIu64 " elections):", r.elections);
   for (const auto& [epoch, leader] : r.leaders_by_epoch) std::printf(" %u:%u", epoch, leader);
