@@ -177,12 +177,14 @@ ErrorCode TxnPreparer::prepare_create(const WriteOp& op, const WriteRequest& req
   if (is_ttl(mode) && (op.ttl_ms <= 0 || op.ttl_ms > kMaxTtlMs)) return ErrorCode::kBadArguments;
   if (op.data.size() > config_.max_data_bytes) return ErrorCode::kBadArguments;
   const bool sequential = is_sequential(mode);
-  if (!is_valid_path(sequential ? op.path + "1" : op.path) || op.path == "/") {
+  // Like ZooKeeper, "/" is a valid name to create: it exists already, and
+  // with a sequential mode it names a new child of the root.
+  if (!is_valid_path(sequential ? op.path + "1" : op.path)) {
     return ErrorCode::kBadArguments;
   }
   AclList acl;
   if (!resolve_acl(op.acl, request.auth, acl)) return ErrorCode::kInvalidAcl;
-  const std::string parent_name(parent_path(op.path));
+  const std::string parent_name(op.path == "/" ? "/" : parent_path(op.path));
   NodeRecord parent = node(parent_name);
   if (!parent.exists) return ErrorCode::kNoNode;
   if (!acl_allows(parent.acl, perm::kCreate, request.auth)) return ErrorCode::kNoAuth;

@@ -93,6 +93,7 @@ TEST(TreeErrors, NodeExists) {
           {"container over ephemeral", create_container_op("/eph"), ErrorCode::kNodeExists},
           {"ttl over persistent", create_ttl_op("/a", 100), ErrorCode::kNodeExists},
           {"system node", create_op("/zookeeper"), ErrorCode::kNodeExists},
+          {"the root", create_op("/"), ErrorCode::kNodeExists},
           {"system child", create_op("/zookeeper/quota"), ErrorCode::kNodeExists},
       },
       make_a_with_child);

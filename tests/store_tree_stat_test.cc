@@ -248,6 +248,18 @@ TEST(TreeSequential, TrailingSlashNamesTheNodeBySuffixAlone) {
   EXPECT_EQ(h.error(s, create_op("/q/")), ErrorCode::kBadArguments);
 }
 
+// ZooKeeper takes "/" as the parent's path plus an empty name: the root
+// exists, and sequential, the suffix alone names a child of the root.
+TEST(TreeSequential, TheRootAsASequentialPrefixNamesAChildOfTheRoot) {
+  TreeHarness h;
+  const SessionId s = h.open_session();
+  EXPECT_EQ(h.error(s, create_op("/")), ErrorCode::kNodeExists);
+  const ApplyResult result = h.run(s, create_op("/", "", CreateMode::kPersistentSequential));
+  ASSERT_EQ(result.error, ErrorCode::kOk);
+  EXPECT_EQ(result.results[0].path, "/0000000000");
+  EXPECT_EQ(h.stat("/").cversion, 1);
+}
+
 TEST(TreeSequential, PipelinedCreatesGetDistinctSuffixes) {
   TreeHarness h;
   const SessionId s = h.open_session();
