@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
-  librocksdb-dev libssl-dev
+  librocksdb-dev libssl-dev libboost-dev
 )
 
 missing=()

@@ -1,0 +1,302 @@
+#include "net/asio/peer_transport.h"
+
+#include <algorithm>
+
+#include "net/peer_codec.h"
+
+namespace warden::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr uint32_t kHelloMagic = 0x4e445257;  // "WRDN", little-endian
+constexpr size_t kHelloBytes = 16;
+constexpr int kFirstBackoffMs = 50;
+constexpr int kMaxBackoffMs = 2000;
+
+void put_le(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+uint64_t get_le(const char* in, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value |= uint64_t{static_cast<uint8_t>(in[i])} << (8 * i);
+  return value;
+}
+
+std::string hello(uint64_t cluster_id, consensus::NodeId self) {
+  std::string out;
+  put_le(out, kHelloMagic, 4);
+  put_le(out, cluster_id, 8);
+  put_le(out, self, 4);
+  return out;
+}
+
+}  // namespace
+
+// The connection this node dials to one peer, for what it sends there.
+class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
+ public:
+  Outgoing(PeerTransport& transport, PeerAddress peer)
+      : transport_(transport),
+        peer_(std::move(peer)),
+        socket_(transport.io_),
+        resolver_(transport.io_),
+        timer_(transport.io_) {}
+
+  void start() { connect(); }
+  void stop() {
+    stopped_ = true;
+    error_code ignored;
+    socket_.close(ignored);
+    timer_.cancel();
+    resolver_.cancel();
+  }
+
+  void enqueue(const consensus::Message& message) {
+    if (!connected_ || queued_.size() > transport_.options_.max_queued_bytes) {
+      ++transport_.stats_.dropped_messages;
+      return;
+    }
+    append_peer_frame(message, &queued_);
+    ++transport_.stats_.frames_sent;
+    flush();
+  }
+
+ private:
+  void connect() {
+    if (stopped_) return;
+    auto self = shared_from_this();
+    resolver_.async_resolve(peer_.host, std::to_string(peer_.port),
+                            [self](const error_code& error, tcp::resolver::results_type results) {
+                              if (error) return self->retry("resolving", error);
+                              asio::async_connect(
+                                  self->socket_, results,
+                                  [self](const error_code& connect_error, const tcp::endpoint&) {
+                                    if (connect_error)
+                                      return self->retry("connecting", connect_error);
+                                    self->on_connected();
+                                  });
+                            });
+  }
+
+  void on_connected() {
+    error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+    connected_ = true;
+    backoff_ms_ = kFirstBackoffMs;
+    queued_ = hello(transport_.options_.cluster_id, transport_.options_.self) + queued_;
+    flush();
+    watch_for_close();
+  }
+
+  // The peer never sends on this connection; a read ends only when it
+  // closes (or says nothing sensible), and then we dial again.
+  void watch_for_close() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(discard_), [self](const error_code& error, size_t) {
+      self->retry("reading from", error ? error : asio::error::make_error_code(asio::error::eof));
+    });
+  }
+
+  void flush() {
+    if (writing_ || queued_.empty() || !connected_) return;
+    writing_ = true;
+    in_flight_.swap(queued_);
+    queued_.clear();
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(in_flight_), [self](const error_code& error, size_t) {
+      self->writing_ = false;
+      self->in_flight_.clear();
+      if (error) return self->retry("writing to", error);
+      self->flush();
+    });
+  }
+
+  // Whatever was queued is stale by the time a new connection exists.
+  void retry(const char* what, const error_code& error) {
+    if (stopped_ || error == asio::error::operation_aborted) return;
+    if (connected_) {
+      transport_.log_("peer " + std::to_string(peer_.id) + ": lost the connection while " + what +
+                      " it: " + error.message());
+    }
+    connected_ = false;
+    queued_.clear();
+    error_code ignored;
+    socket_.close(ignored);
+    timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
+    backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+    auto self = shared_from_this();
+    timer_.async_wait([self](const error_code& wait_error) {
+      if (!wait_error) self->connect();
+    });
+  }
+
+  PeerTransport& transport_;
+  PeerAddress peer_;
+  tcp::socket socket_;
+  tcp::resolver resolver_;
+  asio::steady_timer timer_;
+  std::string queued_;
+  std::string in_flight_;
+  std::array<char, 64> discard_{};
+  bool connected_ = false;
+  bool writing_ = false;
+  bool stopped_ = false;
+  int backoff_ms_ = kFirstBackoffMs;
+};
+
+// A connection a peer dialled to this node, for what it sends here.
+class PeerTransport::Incoming : public std::enable_shared_from_this<Incoming> {
+ public:
+  Incoming(PeerTransport& transport, tcp::socket socket)
+      : transport_(transport),
+        socket_(std::move(socket)),
+        decoder_(transport.options_.max_frame_bytes) {}
+
+  void start() { read_more(); }
+  void stop() {
+    error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  void read_more() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buffer_), [self](const error_code& error, size_t bytes) {
+      if (error) return;  // the peer went away; it dials again
+      self->take(std::string_view(self->buffer_.data(), bytes));
+    });
+  }
+
+  void take(std::string_view bytes) {
+    if (sender_ == consensus::kNoNode) {
+      const size_t wanted = std::min(kHelloBytes - hello_.size(), bytes.size());
+      hello_.append(bytes.substr(0, wanted));
+      bytes.remove_prefix(wanted);
+      if (hello_.size() < kHelloBytes) return read_more();
+      if (!accept_hello()) return;
+    }
+    decoder_.feed(bytes);
+    while (std::optional<consensus::Message> message = decoder_.next()) {
+      if (message->from != sender_ || message->to != transport_.options_.self) {
+        return reject("a message from " + std::to_string(message->from) + " to " +
+                      std::to_string(message->to) + " on the connection of node " +
+                      std::to_string(sender_));
+      }
+      ++transport_.stats_.frames_received;
+      transport_.on_message_(std::move(*message));
+    }
+    if (!decoder_.error().empty()) return reject(decoder_.error());
+    read_more();
+  }
+
+  bool accept_hello() {
+    const uint32_t magic = static_cast<uint32_t>(get_le(hello_.data(), 4));
+    const uint64_t cluster = get_le(hello_.data() + 4, 8);
+    const auto sender = static_cast<consensus::NodeId>(get_le(hello_.data() + 12, 4));
+    if (magic != kHelloMagic) {
+      reject("a connection that is not a Warden peer");
+      return false;
+    }
+    if (cluster != transport_.options_.cluster_id) {
+      reject("a peer of cluster " + std::to_string(cluster) + ", not " +
+             std::to_string(transport_.options_.cluster_id));
+      return false;
+    }
+    const auto& peers = transport_.options_.peers;
+    if (std::none_of(peers.begin(), peers.end(),
+                     [sender](const PeerAddress& peer) { return peer.id == sender; })) {
+      reject("node " + std::to_string(sender) + ", which is not a member");
+      return false;
+    }
+    sender_ = sender;
+    return true;
+  }
+
+  void reject(const std::string& why) {
+    ++transport_.stats_.rejected_connections;
+    error_code ignored;
+    const tcp::endpoint remote = socket_.remote_endpoint(ignored);
+    transport_.log_("closing the peer connection from " + remote.address().to_string() + ": " +
+                    why);
+    socket_.close(ignored);
+  }
+
+  PeerTransport& transport_;
+  tcp::socket socket_;
+  std::array<char, 64 * 1024> buffer_{};
+  std::string hello_;
+  consensus::NodeId sender_ = consensus::kNoNode;
+  PeerFrameDecoder decoder_;
+};
+
+PeerTransport::PeerTransport(asio::io_context& io, PeerTransportOptions options,
+                             Receiver on_message, Logger log)
+    : io_(io),
+      options_(std::move(options)),
+      on_message_(std::move(on_message)),
+      log_(std::move(log)),
+      acceptor_(io) {}
+
+PeerTransport::~PeerTransport() {
+  stop();
+}
+
+void PeerTransport::start() {
+  const tcp::endpoint endpoint(asio::ip::make_address(options_.listen_address),
+                               options_.listen_port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen();
+  accept_next();
+  for (const PeerAddress& peer : options_.peers) {
+    if (peer.id == options_.self) continue;
+    auto outgoing = std::make_shared<Outgoing>(*this, peer);
+    outgoing_[peer.id] = outgoing;
+    outgoing->start();
+  }
+}
+
+void PeerTransport::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  error_code ignored;
+  acceptor_.close(ignored);
+  for (auto& [id, outgoing] : outgoing_) outgoing->stop();
+  for (const std::weak_ptr<Incoming>& weak : incoming_) {
+    if (auto incoming = weak.lock()) incoming->stop();
+  }
+}
+
+uint16_t PeerTransport::listen_port() const {
+  error_code ignored;
+  return acceptor_.local_endpoint(ignored).port();
+}
+
+void PeerTransport::accept_next() {
+  acceptor_.async_accept([this](const error_code& error, tcp::socket socket) {
+    if (error) return;  // stopped
+    auto incoming = std::make_shared<Incoming>(*this, std::move(socket));
+    std::erase_if(incoming_, [](const std::weak_ptr<Incoming>& weak) { return weak.expired(); });
+    incoming_.push_back(incoming);
+    incoming->start();
+    accept_next();
+  });
+}
+
+void PeerTransport::send(consensus::Message message) {
+  message.from = options_.self;
+  auto it = outgoing_.find(message.to);
+  if (it == outgoing_.end()) {
+    ++stats_.dropped_messages;
+    return;
+  }
+  it->second->enqueue(message);
+}
+
+}  // namespace warden::net
