@@ -26,6 +26,7 @@
 #include "store/error_code.h"
 #include "store/request.h"
 #include "store/stat.h"
+#include "store/watch_manager.h"
 
 namespace warden::net {
 
@@ -46,11 +47,10 @@ enum class KeeperState : int32_t {
   kExpired = -112,
 };
 
-// Watcher.WatcherType (checkWatches, removeWatches).
-enum class WatcherType : int32_t { kChildren = 1, kData = 2, kAny = 3 };
-
-// AddWatchMode (addWatch).
-enum class AddWatchMode : int32_t { kPersistent = 0, kPersistentRecursive = 1 };
+// Watcher.WatcherType (checkWatches, removeWatches) and AddWatchMode
+// (addWatch): the watch manager's own.
+using store::AddWatchMode;
+using store::WatcherType;
 
 // store's types as jute records (Id, ACL and Stat in zookeeper.jute).
 template <>
