@@ -1,6 +1,7 @@
 #include "store/data_tree.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <new>
@@ -13,6 +14,9 @@ namespace {
 // Small, so that the many short-lived trees of tests and the simulator stay
 // cheap; the index doubles as the tree grows.
 constexpr size_t kMinBuckets = 16;
+// reserve() takes an estimate: beyond this many nodes (an index of 128 MiB)
+// the index grows as nodes come instead.
+constexpr size_t kMaxReservedNodes = size_t{1} << 24;
 // A setData keeps the node where it is if the new data fits and leaves no
 // more than this, or half the room, unused: same-size updates (the common
 // case) never allocate, and a node that shrank a lot gives the memory back.
@@ -127,7 +131,21 @@ Znode* DataTree::find_mutable(std::string_view path) {
 }
 
 void DataTree::grow_index() {
-  std::vector<Znode*> buckets(std::max(kMinBuckets, buckets_.size() * 2), nullptr);
+  rehash(std::max(kMinBuckets, buckets_.size() * 2));
+}
+
+void DataTree::reserve(size_t nodes) {
+  nodes = std::min(nodes, kMaxReservedNodes);
+  if (nodes > buckets_.size()) rehash(std::bit_ceil(nodes));
+}
+
+void DataTree::fit_index() {
+  const size_t fit = std::max(kMinBuckets, std::bit_ceil(node_count_));
+  if (buckets_.size() > fit) rehash(fit);
+}
+
+void DataTree::rehash(size_t bucket_count) {
+  std::vector<Znode*> buckets(bucket_count, nullptr);
   const size_t mask = buckets.size() - 1;
   for (Znode* node : buckets_) {
     while (node != nullptr) {
@@ -269,11 +287,11 @@ void DataTree::after_change(const Znode& node) {
   if (change_listener_) change_listener_(std::string(node.path()));
 }
 
-void DataTree::index_node(const std::string& path, const Znode& node) {
+void DataTree::index_node(std::string_view path, const Znode& node) {
   const int64_t owner = node.stat.ephemeral_owner;
-  if (is_session_owner(owner)) ephemerals_[owner].insert(path);
-  if (is_container_owner(owner)) containers_.insert(path);
-  if (is_ttl_owner(owner)) ttl_nodes_.insert(path);
+  if (is_session_owner(owner)) ephemerals_[owner].emplace(path);
+  if (is_container_owner(owner)) containers_.emplace(path);
+  if (is_ttl_owner(owner)) ttl_nodes_.emplace(path);
 }
 
 void DataTree::unindex_node(const std::string& path, const Znode& node) {
@@ -422,13 +440,55 @@ bool DataTree::restore_node(const std::string& path, ZnodeRecord record) {
   before_change(*parent);
   parent->stat.num_children += 1;
   after_change(*parent);
+  insert_restored(path, parent, record);
+  return true;
+}
+
+void DataTree::insert_restored(std::string_view path, Znode* parent, const ZnodeRecord& record) {
   Znode* node = insert_node(path, path_hash(path), parent, record.data, record.acl);
   node->stat = record.stat;
   node->stat.num_children = 0;
   node->stat.data_length = static_cast<int32_t>(record.data.size());
   index_node(path, *node);
   after_change(*node);
+}
+
+DataTree::Loader::Loader(DataTree& tree, size_t expected_nodes) : tree_(tree) {
+  tree_.clear();
+  tree_.reserve(expected_nodes);
+}
+
+DataTree::Loader::~Loader() {
+  settle_parent();
+  tree_.fit_index();  // the size reserved was an estimate
+}
+
+bool DataTree::Loader::add(std::string_view path, const ZnodeRecord& node) {
+  if (path <= last_path_ || is_system_path(path)) {
+    settle_parent();  // restore_node hashes the parent itself, and may move a system node
+    return tree_.restore_node(std::string(path), node);
+  }
+  if (!is_valid_path(path)) return false;
+  Znode* parent = parent_of(path);
+  if (parent == nullptr) return false;
+  parent->stat.num_children += 1;
+  tree_.insert_restored(path, parent, node);
+  last_path_.assign(path);
   return true;
+}
+
+Znode* DataTree::Loader::parent_of(std::string_view path) {
+  const std::string_view name = parent_path(path);
+  if (parent_ != nullptr && parent_->path() == name) return parent_;
+  settle_parent();
+  parent_ = tree_.find_mutable(name);
+  if (parent_ != nullptr) tree_.before_change(*parent_);
+  return parent_;
+}
+
+void DataTree::Loader::settle_parent() {
+  if (parent_ != nullptr) tree_.after_change(*parent_);
+  parent_ = nullptr;
 }
 
 }  // namespace warden::store

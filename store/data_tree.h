@@ -156,6 +156,39 @@ class DataTree {
   bool restore_node(const std::string& path, ZnodeRecord node);
   // Back to the initial tree.
   void clear();
+  // Room in the path index for `nodes` nodes (an estimate is fine), so that
+  // a load of about known size does not rehash the index as it grows.
+  void reserve(size_t nodes);
+
+  // Rebuilds a tree from nodes in ascending path order (bytewise), the order
+  // a durable store keeps them in, which puts every parent before its
+  // children. Each add() is restore_node() with the same checks and result,
+  // done cheaper for a large tree: a path above every earlier one cannot be
+  // there already unless it is a system node, so it is not looked up; and
+  // consecutive children of one parent look it up once and update its share
+  // of the state hash once, when the next parent comes or the Loader goes.
+  // A path out of order takes restore_node's way. While a Loader lives,
+  // change the tree only through it.
+  class Loader {
+   public:
+    // Clears `tree` and makes room for about `expected_nodes`.
+    Loader(DataTree& tree, size_t expected_nodes);
+    ~Loader();
+    Loader(const Loader&) = delete;
+    Loader& operator=(const Loader&) = delete;
+
+    bool add(std::string_view path, const ZnodeRecord& node);
+
+   private:
+    // The parent of `path` (null if absent), held until a child has another.
+    Znode* parent_of(std::string_view path);
+    // Puts the held parent's share back into the state hash.
+    void settle_parent();
+
+    DataTree& tree_;
+    std::string last_path_;    // the highest path added the cheap way
+    Znode* parent_ = nullptr;  // its share of the state hash is out until settled
+  };
 
  private:
   static uint32_t path_hash(std::string_view path);
@@ -169,6 +202,9 @@ class DataTree {
   // "/"), with an empty Stat, the given data and ACL.
   Znode* insert_node(std::string_view path, uint32_t hash, Znode* parent, std::string_view data,
                      const AclList& acl);
+  // A restored node under `parent` (whose child count the caller keeps),
+  // with the record's Stat, data and ACL, indexed and hashed.
+  void insert_restored(std::string_view path, Znode* parent, const ZnodeRecord& record);
   // Replaces the node's data and dataLength, moving the node if it must;
   // returns where it is now.
   Znode* replace_data(Znode* node, std::string_view data);
@@ -176,13 +212,17 @@ class DataTree {
   // frees it.
   void erase_node(Znode* node, Znode* parent);
   void grow_index();
+  // Rebuilds the index with `bucket_count` buckets (a power of two).
+  void rehash(size_t bucket_count);
+  // Shrinks an index reserved too large to what growing would have made.
+  void fit_index();
   void free_all_nodes();
   Znode::SharedAcl* intern_acl(const AclList& acl);
   void release_acl(Znode::SharedAcl* acl);
   // Bracket every change to a node: the hash and the listener follow it.
   void before_change(const Znode& node);
   void after_change(const Znode& node);
-  void index_node(const std::string& path, const Znode& node);
+  void index_node(std::string_view path, const Znode& node);
   void unindex_node(const std::string& path, const Znode& node);
   void add_system_nodes();
 

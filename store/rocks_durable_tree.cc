@@ -4,28 +4,40 @@ namespace warden::store {
 
 DurableTree::DurableTree(RocksStorage& storage, ZooState& state)
     : storage_(storage), state_(state) {
-  state_.set_change_listener([this](const std::string& key) { changed_keys_.insert(key); });
+  listen();
 }
 
 DurableTree::~DurableTree() {
   state_.set_change_listener(nullptr);
 }
 
+void DurableTree::listen() {
+  state_.set_change_listener([this](const std::string& key) { changed_keys_.insert(key); });
+}
+
 StorageStatus DurableTree::recover(RecoveredStorage* recovered) {
-  state_.clear();
-  StorageStatus status =
-      storage_.load(recovered, [&](std::string_view key, std::string_view payload) {
-        if (state_.restore_record(key, payload)) return StorageStatus::ok();
-        return StorageStatus::corruption("tree record '" + std::string(key) + "' in " +
-                                         storage_.dir() + " does not decode or has no parent");
-      });
-  changed_keys_.clear();  // what recovery restored is on disk already
+  // What recovery restores is on disk already, so there is nothing to note;
+  // and noting every key of a large tree costs more than restoring it.
+  state_.set_change_listener(nullptr);
+  StorageStatus status = load(recovered);
+  changed_keys_.clear();
+  listen();
   if (status.is_ok()) {
     state_.set_last_applied_zxid(static_cast<int64_t>(recovered->applied.zxid));
   } else {
     state_.clear();
   }
   return status;
+}
+
+// Tree records come in key order, which is what ZooState::Loader needs.
+StorageStatus DurableTree::load(RecoveredStorage* recovered) {
+  ZooState::Loader loader(state_, storage_.estimated_tree_records());
+  return storage_.load(recovered, [&](std::string_view key, std::string_view payload) {
+    if (loader.add(key, payload)) return StorageStatus::ok();
+    return StorageStatus::corruption("tree record '" + std::string(key) + "' in " + storage_.dir() +
+                                     " does not decode or has no parent");
+  });
 }
 
 void DurableTree::take_changes(const LogPosition& applied, WriteBatch& batch) {

@@ -39,6 +39,11 @@ class DurableTree {
   size_t pending_changes() const { return changed_keys_.size(); }
 
  private:
+  // Notes every record `state_` changes in changed_keys_.
+  void listen();
+  // Rebuilds `state_` from the storage, left partly built on failure.
+  StorageStatus load(RecoveredStorage* recovered);
+
   RocksStorage& storage_;
   ZooState& state_;
   std::set<std::string> changed_keys_;

@@ -1,5 +1,6 @@
 #include "store/rocks_replica.h"
 
+#include <cassert>
 #include <utility>
 
 #include "store/txn.h"
@@ -45,18 +46,36 @@ StorageStatus DurableReplica::recover() {
 
 StorageStatus DurableReplica::step(ReplicaOutput* out) {
   *out = ReplicaOutput();
+  const WriteBatch* batch = nullptr;
+  StorageStatus status = start_step(&batch);
+  if (!status.is_ok() || batch == nullptr) return status;
+  return finish_step(batch->empty() ? StorageStatus::ok() : storage_->write(*batch), out);
+}
+
+StorageStatus DurableReplica::start_step(const WriteBatch** batch) {
+  *batch = nullptr;
   if (!pending_) {
     if (!node_->has_ready()) return StorageStatus::ok();
     pending_ = node_->ready();
     chunks_staged_ = 0;
+    before_image_.reset();
+    before_image_written_ = false;
     image_installed_ = false;
     batch_.reset();
   }
-  StorageStatus status = persist(*pending_);
-  if (!status.is_ok()) return status;
+  StorageStatus status = prepare_writes(*pending_);
+  if (status.is_ok()) *batch = &*batch_;
+  return status;
+}
+
+StorageStatus DurableReplica::finish_step(const StorageStatus& write_status,
+                                          ReplicaOutput* out) {
+  *out = ReplicaOutput();
+  assert(pending_ && batch_);
+  if (!write_status.is_ok()) return write_status;  // the same batch is written again
   consensus::Ready ready = std::move(*pending_);
   pending_.reset();
-
+  batch_.reset();
   out->messages = std::move(ready.messages);
   out->state_replaced = ready.snapshot.has_value();
   for (const consensus::Entry& entry : ready.committed) apply(entry, out);
@@ -67,44 +86,54 @@ StorageStatus DurableReplica::step(ReplicaOutput* out) {
   return StorageStatus::ok();
 }
 
-// Each part is written once even when a later part fails and the whole is
-// retried: staged chunks are counted, the first batch is kept until written,
-// an installed image is remembered.
-StorageStatus DurableReplica::persist(const consensus::Ready& ready) {
+StorageStatus DurableReplica::flush_applied() {
+  assert(!pending_);
+  if (durable_tree_->pending_changes() == 0 && storage_->applied() == applied_) {
+    return StorageStatus::ok();
+  }
+  WriteBatch batch;
+  durable_tree_->take_changes(applied_, batch);
+  return storage_->write(batch);
+}
+
+// Leaves in batch_ the write that completes the Ready. Each part before it
+// happens once even when something fails and the whole is retried: staged
+// chunks are counted, an installed image is remembered, and batch_ is built
+// once and kept until written.
+StorageStatus DurableReplica::prepare_writes(const consensus::Ready& ready) {
+  if (batch_) return StorageStatus::ok();
   for (; chunks_staged_ < ready.snapshot_chunks.size(); ++chunks_staged_) {
     stager_->add(ready.snapshot_chunks[chunks_staged_]);
   }
   StorageStatus status = stager_->flush();
   if (!status.is_ok()) return status;
 
-  // The tree changes of earlier applies belong to the state the image
-  // replaces, so they go before it; the entries follow the image.
-  const bool has_image = ready.snapshot.has_value();
-  if (!batch_) {
-    batch_.emplace();
-    batch_->hard_state = ready.hard_state;
-    durable_tree_->take_changes(applied_, *batch_);
-    if (!has_image && !ready.entries.empty()) {
-      batch_->truncate_from = ready.entries.front().index;
-      batch_->entries = ready.entries;
+  if (!before_image_) {
+    before_image_.emplace();
+    before_image_->hard_state = ready.hard_state;
+    durable_tree_->take_changes(applied_, *before_image_);
+  }
+  WriteBatch main;
+  if (!ready.snapshot) {
+    main = std::move(*before_image_);
+  } else if (!image_installed_) {
+    // The tree changes of earlier applies belong to the state the image
+    // replaces, so they are written before it; the entries follow it.
+    if (!before_image_written_) {
+      status = storage_->write(*before_image_);
+      if (!status.is_ok()) return status;
+      before_image_written_ = true;
     }
-  }
-  if (!batch_->empty()) {
-    status = storage_->write(*batch_);
-    if (!status.is_ok()) return status;
-    *batch_ = WriteBatch();
-  }
-  if (!has_image) return StorageStatus::ok();
-  if (!image_installed_) {
     status = install_image(*ready.snapshot);
     if (!status.is_ok()) return status;
     image_installed_ = true;
   }
-  if (ready.entries.empty()) return StorageStatus::ok();
-  WriteBatch entries;
-  entries.truncate_from = ready.entries.front().index;
-  entries.entries = ready.entries;
-  return storage_->write(entries);
+  if (!ready.entries.empty()) {
+    main.truncate_from = ready.entries.front().index;
+    main.entries = ready.entries;
+  }
+  batch_ = std::move(main);
+  return StorageStatus::ok();
 }
 
 StorageStatus DurableReplica::install_image(const consensus::Snapshot& image) {

@@ -76,7 +76,22 @@ class DurableReplica {
   // nothing to do when there is none. On a storage failure the Ready stays
   // pending and `*out` is left empty.
   StorageStatus step(ReplicaOutput* out);
+
+  // step() in two halves, for a runtime that syncs on another thread (a
+  // GroupCommitter) and serves reads from state() meanwhile. start_step()
+  // does the rare synchronous parts (staging and installing an image) and
+  // sets `*batch` to what must be written, or to null if there is no Ready;
+  // the caller writes it and hands the result to finish_step(). Nothing may
+  // be fed to node() in between. After a failure either half may be called
+  // again: start_step() hands out the same batch.
+  StorageStatus start_step(const WriteBatch** batch);
+  StorageStatus finish_step(const StorageStatus& write_status, ReplicaOutput* out);
   bool stalled() const { return pending_.has_value(); }
+
+  // Writes the tree records changed by applies since the last Ready, with
+  // their applied position. Readies carry them anyway; this is for a clean
+  // shutdown, so that a restart has nothing to replay. Not while stalled().
+  StorageStatus flush_applied();
   // The last entry the state reflects.
   const LogPosition& applied() const { return applied_; }
   // Committed entries that did not decode as txns (skipped alike on every
@@ -86,7 +101,7 @@ class DurableReplica {
  private:
   explicit DurableReplica(const ReplicaOptions& options);
   StorageStatus recover();
-  StorageStatus persist(const consensus::Ready& ready);
+  StorageStatus prepare_writes(const consensus::Ready& ready);
   StorageStatus install_image(const consensus::Snapshot& image);
   void apply(const consensus::Entry& entry, ReplicaOutput* out);
   void maybe_compact();
@@ -105,6 +120,8 @@ class DurableReplica {
   // not stage a chunk twice or lose the tree changes taken for it).
   std::optional<consensus::Ready> pending_;
   size_t chunks_staged_ = 0;
+  std::optional<WriteBatch> before_image_;  // hard state and earlier applies' changes
+  bool before_image_written_ = false;       // an image follows: written on its own
   bool image_installed_ = false;
   std::optional<WriteBatch> batch_;
 };

@@ -3,6 +3,7 @@
 #include "store/rocks_storage.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 
@@ -18,6 +19,8 @@ namespace warden::store {
 namespace {
 
 namespace codec = rocks_codec;
+
+constexpr uint64_t kMaxTotalWalBytes = 64 << 20;
 
 // RocksDB would retry after a full disk on its own timer, and refuse our
 // Resume() as "busy" meanwhile; instead the next write resumes, so recovery
@@ -41,10 +44,26 @@ rocksdb::DBOptions db_options(const RocksStorageOptions& options, bool read_only
   // default (point-in-time recovery) would silently drop acknowledged writes.
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db.max_background_jobs = 2;  // the machines we target have two cores
+  // A restart replays the WAL, and a column family written little (meta)
+  // keeps every WAL since its last flush: by default it would flush only
+  // once the WALs reach 2.5 GB. This bound makes it flush sooner, and keeps
+  // the replay short.
+  db.max_total_wal_size = kMaxTotalWalBytes;
   db.info_log = read_only ? RocksInfoLog::discard()
                           : RocksInfoLog::open(options.dir, options.create_if_missing);
   db.listeners.push_back(std::make_shared<ResumeOnNextWrite>());
   return db;
+}
+
+// Compactions (RocksDB's LOW pool, shared by every database in the process)
+// run at the lowest CPU priority. On two cores one would otherwise take a
+// core from the node's own work: after a restart, the compaction that the
+// open's flush starts more than doubled the time to load the tree. They catch up
+// when the CPU is idle, and RocksDB slows writes if they fall far behind.
+// Flushes (the HIGH pool) keep their priority.
+void lower_compaction_priority(const rocksdb::DBOptions& db) {
+  db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow)
+      .PermitUncheckedError();  // an Env without thread priorities: compactions keep theirs
 }
 
 rocksdb::ColumnFamilyOptions cf_options() {
@@ -80,6 +99,13 @@ const char* RocksStorage::cf_name(ColumnFamily cf) {
   return "";
 }
 
+RocksStorage::ColumnFamily RocksStorage::cf_named(std::string_view name) {
+  for (size_t cf = 0; cf < kCfCount; ++cf) {
+    if (name == cf_name(static_cast<ColumnFamily>(cf))) return static_cast<ColumnFamily>(cf);
+  }
+  return kCfCount;
+}
+
 StorageStatus RocksStorage::open(const RocksStorageOptions& options,
                                  std::unique_ptr<RocksStorage>* out) {
   out->reset();
@@ -106,7 +132,7 @@ RocksStorage::~RocksStorage() {
 void RocksStorage::close_db() {
   if (!db_) return;
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
-    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
   handles_.clear();
   // A close error (an unflushed background failure) changes nothing: every
@@ -135,7 +161,38 @@ StorageStatus RocksStorage::check_identity_read_only() {
 }
 
 StorageStatus RocksStorage::open_db(bool read_only) {
+  const rocksdb::DBOptions db = db_options(options_, read_only);
+  if (!read_only) lower_compaction_priority(db);
+  rocksdb::DB* opened = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  const rocksdb::Status status =
+      read_only ? rocksdb::DB::OpenForReadOnly(db, options_.dir, families_to_open(true), &handles,
+                                               &opened)
+                : rocksdb::DB::Open(db, options_.dir, families_to_open(false), &handles, &opened);
+  if (!status.ok()) return from_rocks(status, "opening storage directory " + options_.dir);
+  db_.reset(opened);
+  handles_.assign(kCfCount, nullptr);  // indexed by ColumnFamily; null if left closed
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    const ColumnFamily known = cf_named(handle->GetName());
+    if (known == kCfCount) {
+      handles_.push_back(handle);
+    } else {
+      handles_[known] = handle;
+    }
+  }
+  return StorageStatus::ok();
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> RocksStorage::families_to_open(bool read_only) const {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  // A read-only open only checks the identity records: with just their
+  // column family (and the default one, which RocksDB requires) open, the
+  // WAL's writes to the others are skipped instead of rebuilt in memtables.
+  if (read_only) {
+    families.emplace_back(cf_name(kDefaultCf), cf_options());
+    families.emplace_back(cf_name(kMetaCf), cf_options());
+    return families;
+  }
   for (size_t cf = 0; cf < kCfCount; ++cf) {
     families.emplace_back(cf_name(static_cast<ColumnFamily>(cf)), cf_options());
   }
@@ -144,19 +201,10 @@ StorageStatus RocksStorage::open_db(bool read_only) {
   std::vector<std::string> existing;
   if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options_.dir, &existing).ok()) {
     for (const std::string& name : existing) {
-      const bool known = std::any_of(families.begin(), families.end(),
-                                     [&](const auto& family) { return family.name == name; });
-      if (!known) families.emplace_back(name, cf_options());
+      if (cf_named(name) == kCfCount) families.emplace_back(name, cf_options());
     }
   }
-  const rocksdb::DBOptions db = db_options(options_, read_only);
-  rocksdb::DB* opened = nullptr;
-  const rocksdb::Status status =
-      read_only ? rocksdb::DB::OpenForReadOnly(db, options_.dir, families, &handles_, &opened)
-                : rocksdb::DB::Open(db, options_.dir, families, &handles_, &opened);
-  if (!status.ok()) return from_rocks(status, "opening storage directory " + options_.dir);
-  db_.reset(opened);
-  return StorageStatus::ok();
+  return families;
 }
 
 StorageStatus RocksStorage::check_identity(bool may_record) {

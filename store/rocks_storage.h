@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@
 
 namespace rocksdb {
 class ColumnFamilyHandle;
+struct ColumnFamilyDescriptor;
 class DB;
 struct ReadOptions;
 class WriteBatch;
@@ -40,6 +42,7 @@ class WriteBatch;
 
 namespace warden::store {
 
+class RecordPipe;
 class TreeSnapshotReader;
 
 struct RocksStorageOptions {
@@ -86,10 +89,17 @@ class RocksStorage {
 
   // Everything on disk, from one consistent view. On any failure `*out` is
   // left empty and the visitor has seen only verified records; a visitor
-  // error stops the load and is returned.
+  // error stops the load and is returned. The visitor runs on the calling
+  // thread, in key order, while a thread of load's own reads ahead.
   StorageStatus load(RecoveredStorage* out, const TreeRecordVisitor& on_tree_record) const;
+  // About how many tree records there are (RocksDB's estimate), to size
+  // what a load fills; 0 if RocksDB cannot tell.
+  size_t estimated_tree_records() const;
   // kNotFound if the key has no record.
   StorageStatus get_tree_record(std::string_view key, std::string* payload) const;
+  // The stored hard state alone (verified), readable even when the log or
+  // the tree is damaged: what a rebuild from peers keeps.
+  StorageStatus read_hard_state(consensus::HardState* hard_state) const;
 
   // Drops the log up to and including `through_index`, which must not be past
   // the applied index; the snapshot position moves there in the same write.
@@ -111,6 +121,8 @@ class RocksStorage {
 
   enum ColumnFamily : size_t { kDefaultCf, kLogCf, kTreeCf, kMetaCf, kStagingCf, kCfCount };
   static const char* cf_name(ColumnFamily cf);
+  // kCfCount for a name that is none of ours.
+  static ColumnFamily cf_named(std::string_view name);
 
   // What writes must know about the log without reading it back.
   struct LogShape {
@@ -126,6 +138,7 @@ class RocksStorage {
   // Opening (rocks_storage.cc).
   StorageStatus check_identity_read_only();
   StorageStatus open_db(bool read_only);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families_to_open(bool read_only) const;
   void close_db();
   // Refuses another cluster's or a newer format's directory; records ours in
   // a fresh one if `may_record`.
@@ -162,6 +175,8 @@ class RocksStorage {
                          std::vector<consensus::Entry>* entries) const;
   StorageStatus read_tree(const rocksdb::ReadOptions& read_options,
                           const TreeRecordVisitor& on_tree_record) const;
+  StorageStatus scan_tree(const rocksdb::ReadOptions& read_options, RecordPipe& pipe,
+                          std::stop_token stop) const;
   StorageStatus check_applied(const RecoveredStorage& loaded) const;
   StorageStatus last_key(ColumnFamily cf, std::string* key, bool* found) const;
   // Which table files may hold `key` ("key range of /dir/000012.sst"), for

@@ -286,6 +286,10 @@ void ZooState::for_each_record(
 
 void ZooState::clear() {
   tree_.clear();
+  clear_sessions_and_counters();
+}
+
+void ZooState::clear_sessions_and_counters() {
   sessions_.clear();
   sessions_hash_ = 0;
   last_applied_zxid_ = 0;
@@ -306,6 +310,16 @@ bool ZooState::restore_record(std::string_view key, std::string_view value) {
   ZnodeRecord node;
   if (!decode_znode(value, node)) return false;
   return tree_.restore_node(std::string(key), std::move(node));
+}
+
+ZooState::Loader::Loader(ZooState& state, size_t expected_records)
+    : state_(state), tree_(state.tree_, expected_records) {
+  state_.clear_sessions_and_counters();  // the tree's Loader has cleared the tree
+}
+
+bool ZooState::Loader::add(std::string_view key, std::string_view value) {
+  if (session_of_key(key)) return state_.restore_record(key, value);
+  return decode_znode(value, node_) && tree_.add(key, node_);
 }
 
 std::string ZooState::serialize() const {

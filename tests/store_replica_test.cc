@@ -4,6 +4,9 @@
 // continue, and stalls (then resumes) on a full disk without losing a write.
 #include <gtest/gtest.h>
 
+#include "store/rocks_codec.h"
+#include "store/rocks_group_commit.h"
+#include "store/rocks_rebuild.h"
 #include "tests/store_replica_cluster.h"
 
 namespace warden::store {
@@ -152,6 +155,121 @@ TEST(DurableReplica, AFullDiskStallsTheNodeAndItResumesWhenSpaceIsBack) {
   ASSERT_TRUE(cluster.start(3).is_ok());
   for (int tick = 0; tick < 5; ++tick) cluster.tick_all();
   expect_same_state(cluster);
+}
+
+// A node whose log is damaged refuses to start, naming the record; rebuilt
+// from its peers it keeps its identity and hard state, sets the damaged
+// directory aside, withholds its vote while it catches up, and ends with the
+// same state as the others.
+TEST(DurableReplica, ADamagedNodeRefusesToStartAndIsRebuiltFromItsPeers) {
+  testing::TempDir dir;
+  ReplicaCluster cluster(dir.path());
+  ASSERT_TRUE(cluster.elect());
+  const consensus::NodeId leader = *cluster.leader();
+  const consensus::NodeId damaged = leader == 3 ? 2 : 3;
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(cluster.write(i));
+  cluster.tick_all();
+  cluster.stop(damaged);
+  {
+    // A log value copied under another index: it no longer matches its key.
+    testing::RawDb raw(cluster.dir_of(damaged));
+    std::string value;
+    ASSERT_TRUE(raw.db()->Get({}, raw.cf("log"), rocks_codec::log_key(5), &value).ok());
+    ASSERT_TRUE(raw.db()->Put({}, raw.cf("log"), rocks_codec::log_key(6), value).ok());
+  }
+  const StorageStatus refused = cluster.start(damaged);
+  ASSERT_EQ(refused.code(), StorageCode::kCorruption) << refused.to_string();
+  EXPECT_NE(refused.message().find("index 6"), std::string::npos) << refused.message();
+
+  RebuildReport report;
+  const StorageStatus rebuilt =
+      rebuild_from_peers(cluster.options_for_node(damaged).storage, &report);
+  ASSERT_TRUE(rebuilt.is_ok()) << rebuilt.to_string();
+  EXPECT_EQ(report.damaged_dir, cluster.dir_of(damaged) + ".damaged");
+  EXPECT_TRUE(std::filesystem::exists(report.damaged_dir + "/CURRENT"));
+  EXPECT_EQ(report.after.epoch, report.before.epoch + 1);
+  EXPECT_EQ(report.after.rebuilt_after_epoch, report.before.epoch);
+
+  ASSERT_TRUE(cluster.start(damaged).is_ok());
+  EXPECT_TRUE(cluster.replica(damaged).node().catching_up());
+  for (int tick = 0; tick < 60 && cluster.replica(damaged).node().catching_up(); ++tick) {
+    cluster.tick_all();
+  }
+  ASSERT_TRUE(cluster.elect());
+  for (int i = 30; i < 40; ++i) ASSERT_TRUE(cluster.write(i));
+  cluster.tick_all();
+  EXPECT_FALSE(cluster.replica(damaged).node().catching_up());
+  expect_same_state(cluster);
+  EXPECT_EQ(data_of(cluster, damaged, "/k12"), "v0");
+}
+
+TEST(DurableReplica, ARebuildIsRefusedWhenTheHardStateDoesNotVerify) {
+  testing::TempDir dir;
+  {
+    ReplicaCluster cluster(dir.path());
+    ASSERT_TRUE(cluster.elect());
+  }
+  const std::string node_dir = dir.path() + "/node1";
+  {
+    testing::RawDb raw(node_dir);
+    ASSERT_TRUE(
+        raw.db()->Put({}, raw.cf("meta"), std::string(rocks_codec::kHardStateKey), "junk").ok());
+  }
+  RebuildReport report;
+  const StorageStatus status = rebuild_from_peers(testing::options_for(node_dir), &report);
+  EXPECT_EQ(status.code(), StorageCode::kCorruption) << status.to_string();
+  EXPECT_NE(status.message().find("hard state"), std::string::npos) << status.message();
+  EXPECT_TRUE(std::filesystem::exists(node_dir + "/CURRENT")) << "the directory was moved anyway";
+  EXPECT_FALSE(std::filesystem::exists(node_dir + ".damaged"));
+}
+
+// The two halves of a step with the write done by a GroupCommitter's thread,
+// as a runtime that keeps serving reads during the fsync does it.
+TEST(DurableReplica, AStepsWriteCanBeDoneByAGroupCommitter) {
+  testing::TempDir dir;
+  ReplicaOptions options;
+  options.storage = testing::options_for(dir.sub("solo"));
+  options.consensus.id = 1;
+  options.consensus.voters = {1};
+  std::unique_ptr<DurableReplica> replica;
+  ASSERT_TRUE(DurableReplica::open(options, &replica).is_ok());
+  uint64_t writes = 0;
+  {
+    GroupCommitter committer(&replica->storage());
+    auto run_steps = [&] {
+      while (true) {
+        const WriteBatch* batch = nullptr;
+        ASSERT_TRUE(replica->start_step(&batch).is_ok());
+        if (batch == nullptr) return;
+        ReplicaOutput out;
+        ASSERT_TRUE(replica->finish_step(committer.commit(*batch), &out).is_ok());
+      }
+    };
+    for (int tick = 0; tick < 50 && !replica->node().epoch_established(); ++tick) {
+      replica->node().tick();
+      run_steps();
+    }
+    ASSERT_TRUE(replica->node().epoch_established());
+    for (int i = 0; i < 20; ++i) {
+      const Txn txn = fixtures::create_txn("/g" + std::to_string(i), "x", i + 1);
+      ASSERT_EQ(replica->node().propose(encode_txn(txn)), consensus::ProposeResult::kAccepted);
+    }
+    run_steps();
+    replica->node().tick();  // one more Ready carries the last applies' records out
+    run_steps();
+    writes = committer.stats().writes;
+  }
+  EXPECT_GT(writes, 0u);
+  EXPECT_EQ(replica->state().get_data("/g19", AuthContext{}).data, "x");
+  // Without a flush the last applies reach the disk only with the next
+  // Ready; restart would replay them from the log.
+  const uint64_t hash = replica->state().state_hash();
+  ASSERT_TRUE(replica->flush_applied().is_ok());
+  const LogPosition applied = replica->applied();
+  replica.reset();
+  ASSERT_TRUE(DurableReplica::open(options, &replica).is_ok());
+  EXPECT_EQ(replica->applied(), applied);
+  EXPECT_EQ(replica->state().state_hash(), hash);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // meta record).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -134,6 +135,45 @@ TEST(RocksCorruption, ATamperedTreeRecordIsReportedWithItsKey) {
   EXPECT_NE(status.message().find("'tree'"), std::string::npos) << status.message();
   EXPECT_NE(status.message().find("/k" + std::to_string(kVictim)), std::string::npos)
       << status.message();
+}
+
+// The load reads on one thread and applies on another: the records before
+// the damaged one are still applied in order, and none after it.
+TEST(RocksCorruption, ATamperedTreeRecordDeepInALargeTreeEndsTheLoadThere) {
+  constexpr int kRecords = 4000, kDamaged = 3000;
+  const auto key_of = [](int i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "/r%05d", i);
+    return std::string(key);
+  };
+  TempDir dir;
+  {
+    auto storage = open_storage(dir.path());
+    ASSERT_NE(storage, nullptr);
+    WriteBatch batch;
+    for (int i = 0; i < kRecords; ++i)
+      batch.tree_changes.emplace_back(key_of(i), distinctive_bytes(i));
+    ASSERT_TRUE(storage->write(batch).is_ok());
+  }
+  {
+    testing::RawDb raw(dir.path());
+    const std::string forged = rocks_codec::seal(key_of(kDamaged), "forged") + "!";
+    ASSERT_TRUE(raw.db()->Put({}, raw.cf("tree"), key_of(kDamaged), forged).ok());
+  }
+  auto storage = open_storage(dir.path());
+  ASSERT_NE(storage, nullptr);
+  int visited = 0;
+  RecoveredStorage recovered;
+  const StorageStatus status =
+      storage->load(&recovered, [&](std::string_view key, std::string_view) {
+        EXPECT_EQ(key, key_of(visited));
+        ++visited;
+        return StorageStatus::ok();
+      });
+  EXPECT_EQ(status.code(), StorageCode::kCorruption) << status.to_string();
+  EXPECT_NE(status.message().find("'tree'"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find(key_of(kDamaged)), std::string::npos) << status.message();
+  EXPECT_EQ(visited, kDamaged);
 }
 
 TEST(RocksCorruption, ATamperedMetaRecordIsReported) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,26 @@ using testing::TempDir;
 
 void expect_ok(const StorageStatus& status) {
   EXPECT_TRUE(status.is_ok()) << status.to_string();
+}
+
+// Several times what load()'s reader thread hands over in one batch.
+constexpr int kManyRecords = 4000;
+
+std::string many_key(int i) {
+  char key[16];
+  std::snprintf(key, sizeof key, "/r%05d", i);
+  return key;
+}
+
+std::string many_payload(int i) {
+  return std::string(200, static_cast<char>('a' + i % 26));
+}
+
+void write_many_records(RocksStorage& storage) {
+  WriteBatch batch;
+  for (int i = 0; i < kManyRecords; ++i)
+    batch.tree_changes.emplace_back(many_key(i), many_payload(i));
+  expect_ok(storage.write(batch));
 }
 
 TEST(RocksStorage, WhatIsWrittenLoadsBackAfterReopen) {
@@ -62,6 +83,57 @@ TEST(RocksStorage, WhatIsWrittenLoadsBackAfterReopen) {
   EXPECT_EQ(payload, "alpha");
   EXPECT_EQ(storage->get_tree_record("/c", &payload).code(), StorageCode::kNotFound);
   EXPECT_EQ(storage->last_log_index(), 10u);
+}
+
+TEST(RocksStorage, ALargeTreeLoadsWholeAndInKeyOrder) {
+  TempDir dir;
+  auto storage = open_storage(dir.path());
+  ASSERT_NE(storage, nullptr);
+  write_many_records(*storage);
+  int visited = 0;
+  RecoveredStorage recovered;
+  expect_ok(storage->load(&recovered, [&](std::string_view key, std::string_view payload) {
+    EXPECT_EQ(key, many_key(visited));
+    EXPECT_EQ(payload, many_payload(visited));
+    ++visited;
+    return StorageStatus::ok();
+  }));
+  EXPECT_EQ(visited, kManyRecords);
+}
+
+// The visitor runs on the caller's thread, the reading on another: an error
+// or an exception from the visitor still ends the load there, and the
+// reader with it.
+TEST(RocksStorage, AVisitorErrorOrExceptionStopsALargeLoad) {
+  TempDir dir;
+  auto storage = open_storage(dir.path());
+  ASSERT_NE(storage, nullptr);
+  write_many_records(*storage);
+  WriteBatch applied;
+  applied.entries = entries_for(1, 2);
+  applied.applied = position_of(2);
+  expect_ok(storage->write(applied));
+  constexpr int kStopAt = 1500;
+  int visited = 0;
+  RecoveredStorage recovered;
+  const StorageStatus status = storage->load(&recovered, [&](std::string_view, std::string_view) {
+    return ++visited == kStopAt ? StorageStatus::corruption("stop here") : StorageStatus::ok();
+  });
+  EXPECT_EQ(status.to_string(), StorageStatus::corruption("stop here").to_string());
+  EXPECT_EQ(visited, kStopAt);
+  EXPECT_TRUE(recovered.entries.empty());
+  visited = 0;
+  EXPECT_THROW(storage->load(&recovered,
+                             [&](std::string_view, std::string_view) {
+                               if (++visited == kStopAt) throw std::runtime_error("thrown");
+                               return StorageStatus::ok();
+                             }),
+               std::runtime_error);
+  EXPECT_EQ(visited, kStopAt);
+  const Loaded loaded = load_all(*storage);
+  expect_ok(loaded.status);
+  EXPECT_EQ(loaded.tree.size(), static_cast<size_t>(kManyRecords));
+  EXPECT_EQ(loaded.recovered.entries, entries_for(1, 2));
 }
 
 TEST(RocksStorage, NewEntriesReplaceTheTailFromTheirFirstIndex) {

@@ -2,6 +2,7 @@
 // restore_record), and the txn, request and znode codecs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -175,6 +176,59 @@ TEST(TreeSnapshot, RecordsInAWrongOrderOrMalformedAreRefused) {
   EXPECT_FALSE(rebuilt.restore_record("/x", ""));
   EXPECT_FALSE(rebuilt.restore_record(ZooState::session_key(5), "\x01"));
   EXPECT_EQ(rebuilt.tree().find("/x"), nullptr);
+}
+
+// DurableTree's way: records in the order RocksDB keeps them (bytewise by
+// key) through ZooState::Loader, over some other state; and in
+// for_each_record's order, which is not bytewise ("/app/cfg" comes before
+// "/app!"), so some paths take restore_record's way.
+TEST(TreeSnapshot, LoaderRebuildsTheSameStateInEitherOrder) {
+  TreeHarness h;
+  populate(h);
+  const SessionId s = h.open_session();
+  ASSERT_EQ(h.error(s, create_op("/app!")), ErrorCode::kOk);  // sorts between /app and /app/cfg
+  ASSERT_EQ(h.error(s, create_op("/app!/x")), ErrorCode::kOk);
+  std::vector<std::pair<std::string, std::string>> records;
+  h.state().for_each_record(
+      [&](const std::string& key, const std::string& value) { records.emplace_back(key, value); });
+  std::vector<std::pair<std::string, std::string>> sorted = records;
+  std::sort(sorted.begin(), sorted.end());
+  ASSERT_NE(sorted, records);
+  TreeHarness other;
+  const SessionId o = other.open_session();
+  ASSERT_EQ(other.error(o, create_op("/other", "", CreateMode::kEphemeral)), ErrorCode::kOk);
+  for (const auto* order : {&sorted, &records}) {
+    ZooState rebuilt;
+    ASSERT_TRUE(rebuilt.restore(other.state().serialize()));
+    {
+      ZooState::Loader loader(rebuilt, order->size() * 1000);  // an estimate far too high
+      for (const auto& [key, value] : *order) ASSERT_TRUE(loader.add(key, value)) << key;
+    }
+    rebuilt.set_last_applied_zxid(h.state().last_applied_zxid());
+    expect_same_state(rebuilt, h.state());
+  }
+}
+
+TEST(TreeSnapshot, LoaderRefusesWhatRestoreRecordRefuses) {
+  TreeHarness h;
+  populate(h);
+  const std::string app = *h.state().record("/app");
+  const std::string cfg = *h.state().record("/app/cfg");
+  ZooState rebuilt;
+  ZooState::Loader loader(rebuilt, 0);
+  EXPECT_FALSE(loader.add("/app/cfg", cfg));  // parent first
+  EXPECT_TRUE(loader.add("/app", app));
+  EXPECT_FALSE(loader.add("/app", app));  // twice
+  EXPECT_TRUE(loader.add("/app/cfg", cfg));
+  EXPECT_FALSE(loader.add("/app", app));  // twice, after a child
+  EXPECT_FALSE(loader.add("/bad/", app));
+  EXPECT_FALSE(loader.add("/no/parent", app));
+  EXPECT_FALSE(loader.add("/x", app.substr(0, app.size() - 1)));
+  EXPECT_FALSE(loader.add("/x", app + "z"));
+  EXPECT_FALSE(loader.add("/x", ""));
+  EXPECT_FALSE(loader.add(ZooState::session_key(5), "\x01"));
+  EXPECT_EQ(rebuilt.tree().find("/x"), nullptr);
+  EXPECT_EQ(rebuilt.tree().find("/app")->stat.num_children, 1);
 }
 
 TEST(TreeSnapshot, MalformedBytesAreRefusedAndChangeNothing) {
