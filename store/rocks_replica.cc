@@ -68,8 +68,7 @@ StorageStatus DurableReplica::start_step(const WriteBatch** batch) {
   return status;
 }
 
-StorageStatus DurableReplica::finish_step(const StorageStatus& write_status,
-                                          ReplicaOutput* out) {
+StorageStatus DurableReplica::finish_step(const StorageStatus& write_status, ReplicaOutput* out) {
   *out = ReplicaOutput();
   assert(pending_ && batch_);
   if (!write_status.is_ok()) return write_status;  // the same batch is written again
