@@ -63,7 +63,14 @@ void WritePipeline::drain_waiting() {
 
 void WritePipeline::prepare_and_propose(const Waiting& waiting) {
   const std::optional<Txn> txn = preparer_.prepare(waiting.request, host_.now_ms());
-  if (!txn) return;  // a repeat of a request already prepared; its first copy answers
+  if (!txn) {
+    // A repeat of a request already prepared: its first copy answers whoever
+    // sent that. A local one came from a client here, though, under an id
+    // another node's request for the same session already used; its client
+    // must hear something.
+    if (waiting.local) reject(waiting);
+    return;
+  }
   consensus::Node& node = host_.consensus_node();
   if (node.propose(encode_txn(*txn)) == ProposeResult::kAccepted) {
     preparer_.keep(node.last_index());
