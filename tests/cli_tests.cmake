@@ -30,3 +30,10 @@ endforeach()
 add_test(NAME sim_list_bugs COMMAND $<TARGET_FILE:warden> sim --list-bugs)
 set_tests_properties(sim_list_bugs PROPERTIES PASS_REGULAR_EXPRESSION
   "vote-twice\ncommit-without-quorum\nvote-ignores-log\ncommit-old-epoch-by-count\nsend-before-fsync\nprep-ignores-pending")
+
+# Real `warden serve` processes on loopback with a real client: Debian's
+# python3-kazoo (hence the system python3, which has it).
+add_test(NAME integration_kazoo
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/kazoo_test.py $<TARGET_FILE:warden>)
+set_tests_properties(integration_kazoo PROPERTIES LABELS integration TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

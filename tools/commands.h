@@ -9,5 +9,6 @@ namespace warden::tools {
 
 void add_sim_command(CLI::App& app, int* exit_code);
 void add_lincheck_command(CLI::App& app, int* exit_code);
+void add_serve_command(CLI::App& app, int* exit_code);
 
 }  // namespace warden::tools

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   warden::tools::add_sim_command(app, &exit_code);
   warden::tools::add_lincheck_command(app, &exit_code);
+  warden::tools::add_serve_command(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

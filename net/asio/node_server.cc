@@ -1,0 +1,371 @@
+#include "net/asio/node_server.h"
+
+#include <array>
+#include <chrono>
+#include <limits>
+
+#include "store/txn.h"
+
+namespace warden::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr int kStalledRetryMs = 100;
+// ZooKeeper's server allows this much beyond jute.maxbuffer for the request
+// around the data (jute.maxbuffer.extrasize).
+constexpr size_t kFrameExtraBytes = 1024;
+
+}  // namespace
+
+// One client's TCP connection: bytes in go to the server, frames out are
+// written in order, and a close waits for what was queued.
+class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientConnection> {
+ public:
+  ClientConnection(NodeServer& server, ConnectionId id, tcp::socket socket)
+      : server_(server), id_(id), socket_(std::move(socket)) {}
+
+  void start() { read_more(); }
+  void write(std::string bytes) {
+    if (closed_) return;
+    queued_ += bytes;
+    flush();
+  }
+  void close_after_flush() {
+    closing_ = true;
+    flush();
+  }
+  void close_now() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    socket_.close(ignored);
+    server_.on_client_closed(id_);
+  }
+  std::string remote_ip() const {
+    error_code ignored;
+    return socket_.remote_endpoint(ignored).address().to_string();
+  }
+
+ private:
+  void read_more() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buffer_), [self](const error_code& error, size_t bytes) {
+      if (error) return self->close_now();
+      self->server_.on_client_bytes(self->id_, std::string_view(self->buffer_.data(), bytes));
+      if (!self->closed_ && !self->closing_) self->read_more();
+    });
+  }
+
+  void flush() {
+    if (writing_ || closed_) return;
+    if (queued_.empty()) {
+      if (closing_) close_now();
+      return;
+    }
+    writing_ = true;
+    in_flight_.swap(queued_);
+    queued_.clear();
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(in_flight_), [self](const error_code& error, size_t) {
+      self->writing_ = false;
+      self->in_flight_.clear();
+      if (error) return self->close_now();
+      self->flush();
+    });
+  }
+
+  NodeServer& server_;
+  ConnectionId id_;
+  tcp::socket socket_;
+  std::array<char, 64 * 1024> buffer_{};
+  std::string queued_;
+  std::string in_flight_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+NodeServer::NodeServer(NodeServerOptions options)
+    : options_(std::move(options)), tick_timer_(io_), client_acceptor_(io_) {
+  if (!options_.log) options_.log = [](const std::string&) {};
+}
+
+NodeServer::~NodeServer() = default;
+
+store::ReplicaOptions NodeServer::replica_options() const {
+  const ZooConfig& config = options_.config;
+  store::ReplicaOptions options;
+  options.storage.dir = config.data_dir + "/warden";
+  options.storage.cluster_id = config.cluster_id;
+  options.consensus.id = config.my_id;
+  for (const ServerSpec& server : config.servers) {
+    (server.observer ? options.consensus.observers : options.consensus.voters).push_back(server.id);
+  }
+  options.consensus.election_timeout_ticks = static_cast<int>(config.election_timeout_ticks);
+  options.consensus.max_snapshot_chunk_bytes = config.snapshot_chunk_bytes;
+  options.consensus.forward_to_driver = true;
+  options.consensus.random_seed =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  options.compact_every_entries = config.compact_every_entries;
+  options.retain_entries = config.retain_entries;
+  return options;
+}
+
+std::string NodeServer::open() {
+  const ZooConfig& config = options_.config;
+  const store::StorageStatus status = store::DurableReplica::open(replica_options(), &replica_);
+  if (!status.is_ok()) return "cannot open " + config.data_dir + "/warden: " + status.to_string();
+  store::PipelineConfig pipeline_config;
+  pipeline_config.prep.max_data_bytes = config.jute_max_buffer_bytes;
+  pipeline_ = std::make_unique<store::WritePipeline>(static_cast<store::PipelineHost&>(*this),
+                                                     replica_->state(), pipeline_config);
+  ClientSessionsConfig sessions_config;
+  sessions_config.node_id = config.my_id;
+  sessions_config.password_secret = config.cluster_id * 0x9e3779b97f4a7c15ULL;
+  sessions_config.min_session_timeout_ms = static_cast<int32_t>(config.min_session_timeout_ms);
+  sessions_config.max_session_timeout_ms = static_cast<int32_t>(config.max_session_timeout_ms);
+  sessions_config.max_frame_bytes = config.jute_max_buffer_bytes + kFrameExtraBytes;
+  sessions_config.super_digest = config.super_digest;
+  sessions_ = std::make_unique<ClientSessions>(static_cast<ClientSessionsHost&>(*this),
+                                               replica_->state(), sessions_config);
+  try {
+    if (!config.standalone) {
+      PeerTransportOptions peer_options;
+      peer_options.self = config.my_id;
+      peer_options.cluster_id = config.cluster_id;
+      const ServerSpec& me = config.me();
+      peer_options.listen_address = config.quorum_listen_on_all_ips ? "0.0.0.0" : me.host;
+      peer_options.listen_port = me.peer_port;
+      for (const ServerSpec& server : config.servers) {
+        peer_options.peers.push_back({server.id, server.host, server.peer_port});
+      }
+      peers_ = std::make_unique<PeerTransport>(
+          io_, peer_options, [this](consensus::Message&& m) { on_peer_message(std::move(m)); },
+          [this](const std::string& line) { log(line); });
+      peers_->start();
+    }
+    const tcp::endpoint endpoint(asio::ip::make_address(config.client_address), config.client_port);
+    client_acceptor_.open(endpoint.protocol());
+    client_acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    client_acceptor_.bind(endpoint);
+    client_acceptor_.listen();
+  } catch (const boost::system::system_error& error) {
+    return std::string("cannot listen: ") + error.what();
+  }
+  accept_clients();
+  schedule_tick();
+  return "";
+}
+
+void NodeServer::run() {
+  io_.run();
+}
+
+void NodeServer::stop() {
+  asio::post(io_, [this] {
+    if (replica_ && !replica_->stalled()) {
+      const store::StorageStatus status = replica_->flush_applied();
+      if (!status.is_ok()) log("could not flush the last applies: " + status.to_string());
+    }
+    io_.stop();
+  });
+}
+
+uint16_t NodeServer::client_port() const {
+  error_code ignored;
+  return client_acceptor_.local_endpoint(ignored).port();
+}
+
+int64_t NodeServer::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void NodeServer::accept_clients() {
+  client_acceptor_.async_accept([this](const error_code& error, tcp::socket socket) {
+    if (error) return;
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    const ConnectionId id = next_connection_++;
+    auto connection = std::make_shared<ClientConnection>(*this, id, std::move(socket));
+    connections_[id] = connection;
+    sessions_->on_connect(id, connection->remote_ip());
+    connection->start();
+    accept_clients();
+  });
+}
+
+void NodeServer::schedule_tick() {
+  tick_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
+  tick_timer_.async_wait([this](const error_code& error) {
+    if (error) return;
+    on_tick();
+    schedule_tick();
+  });
+}
+
+void NodeServer::on_tick() {
+  if (!replica_->stalled()) {
+    replica_->node().tick();
+    pipeline_->on_tick();
+    follow_leadership();
+    if (tracker_.leading()) {
+      for (store::SessionId session : tracker_.take_expired(now_ms())) {
+        store::WriteRequest close;
+        close.session = session;
+        close.request_id = std::numeric_limits<uint64_t>::max();
+        close.op = store::OpCode::kCloseSession;
+        log("session 0x" + std::to_string(session) + " expired");
+        deferred_.push_back(Deferred{Deferred::Kind::kWrite, close, 0});
+      }
+    }
+    report_activity();
+  }
+  pump();
+}
+
+void NodeServer::follow_leadership() {
+  const consensus::Node& node = replica_->node();
+  const bool leads = node.epoch_established() && applied_index() >= node.epoch_start_index();
+  if (leads && !tracker_.leading()) tracker_.start_leading(replica_->state(), now_ms());
+  if (!leads && tracker_.leading()) tracker_.stop_leading();
+}
+
+void NodeServer::report_activity() {
+  const std::vector<store::SessionId> touched = sessions_->take_touches();
+  if (touched.empty()) return;
+  if (tracker_.leading()) {
+    for (store::SessionId session : touched) tracker_.touch(session, now_ms());
+    return;
+  }
+  // A follower's report reaches the leader's driver like a forwarded request.
+  (void)replica_->node().propose(store::encode_session_touches(touched));
+}
+
+void NodeServer::on_peer_message(consensus::Message&& message) {
+  if (replica_->stalled()) return;  // a frozen process would not read it either
+  replica_->node().step(message);
+  pump();
+}
+
+void NodeServer::on_client_bytes(ConnectionId connection, std::string_view bytes) {
+  sessions_->on_bytes(connection, bytes);
+  pump();
+}
+
+void NodeServer::on_client_closed(ConnectionId connection) {
+  connections_.erase(connection);
+  sessions_->on_disconnect(connection);
+  pump();
+}
+
+void NodeServer::send(ConnectionId connection, std::string bytes) {
+  auto it = connections_.find(connection);
+  if (it != connections_.end()) it->second->write(std::move(bytes));
+}
+
+void NodeServer::close(ConnectionId connection) {
+  auto it = connections_.find(connection);
+  if (it != connections_.end()) it->second->close_after_flush();
+}
+
+void NodeServer::submit_write(const store::WriteRequest& request) {
+  deferred_.push_back(Deferred{Deferred::Kind::kWrite, request, 0});
+}
+
+void NodeServer::sync(uint64_t context) {
+  deferred_.push_back(Deferred{Deferred::Kind::kSync, {}, context});
+}
+
+void NodeServer::feed_deferred() {
+  while (!deferred_.empty()) {
+    Deferred next = std::move(deferred_.front());
+    deferred_.pop_front();
+    if (next.kind == Deferred::Kind::kWrite) {
+      pipeline_->submit_local(next.write);
+    } else {
+      replica_->node().read_index(next.context);
+    }
+  }
+  for (const store::RequestKey& key : pipeline_->take_rejected()) sessions_->on_rejected(key);
+}
+
+void NodeServer::pump() {
+  if (pumping_) return;  // host calls made while pumping are fed by the loop below
+  pumping_ = true;
+  do {
+    if (!replica_->stalled()) feed_deferred();
+  } while (step_once());
+  pumping_ = false;
+}
+
+bool NodeServer::step_once() {
+  if (!replica_->stalled() && !replica_->node().has_ready()) return false;
+  store::ReplicaOutput out;
+  const store::StorageStatus status = replica_->step(&out);
+  if (!status.is_ok()) {
+    log("cannot persist: " + status.to_string() + "; retrying in " +
+        std::to_string(kStalledRetryMs) + " ms");
+    if (!retry_scheduled_) {
+      retry_scheduled_ = true;
+      auto timer = std::make_shared<asio::steady_timer>(io_);
+      timer->expires_after(std::chrono::milliseconds(kStalledRetryMs));
+      timer->async_wait([this, timer](const error_code&) {
+        retry_scheduled_ = false;
+        pump();
+      });
+    }
+    return false;
+  }
+  handle_output(out);
+  return true;
+}
+
+void NodeServer::handle_output(store::ReplicaOutput& out) {
+  if (peers_) {
+    for (consensus::Message& message : out.messages) peers_->send(std::move(message));
+  }
+  if (out.state_replaced) pipeline_->state_replaced();
+  for (const store::ApplyResult& result : out.applied) {
+    if (result.created_session != 0) {
+      const store::SessionInfo* info = replica_->state().session(result.created_session);
+      if (info != nullptr)
+        tracker_.session_created(result.created_session, info->timeout_ms, now_ms());
+    }
+    if (result.request_op == store::OpCode::kCloseSession &&
+        result.error == store::ErrorCode::kOk) {
+      tracker_.session_closed(result.session);
+    }
+    sessions_->on_applied(result);
+  }
+  pipeline_->applied(replica_->applied().index);
+  for (const consensus::ReadState& read : out.read_states) pending_syncs_.push_back(read);
+  answer_syncs();
+  std::vector<std::string> requests;
+  for (std::string& forwarded : out.forwarded) {
+    if (auto touched = store::decode_session_touches(forwarded)) {
+      for (store::SessionId session : *touched) tracker_.touch(session, now_ms());
+    } else {
+      requests.push_back(std::move(forwarded));
+    }
+  }
+  pipeline_->after_advance(requests);
+  for (const store::RequestKey& key : pipeline_->take_rejected()) sessions_->on_rejected(key);
+}
+
+// A sync is answered once this node's state has applied its read index.
+void NodeServer::answer_syncs() {
+  const consensus::LogIndex applied = replica_->applied().index;
+  std::erase_if(pending_syncs_, [&](const consensus::ReadState& read) {
+    if (read.ok && read.index > applied) return false;
+    sessions_->on_sync_done(read.context, read.ok);
+    return true;
+  });
+}
+
+}  // namespace warden::net

@@ -1,0 +1,91 @@
+"""A local Warden ensemble for integration tests: N `warden serve` processes
+on loopback, each with its own zoo.cfg and data directory under a temporary
+folder, started and stopped by process id.
+
+Used by tests/integration/*_test.py (run by CTest with the system python3,
+which has Debian's python3-kazoo)."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def free_ports(count):
+    sockets, ports = [], []
+    for _ in range(count):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        sockets.append(s)
+        ports.append(s.getsockname()[1])
+    for s in sockets:
+        s.close()
+    return ports
+
+
+class Ensemble:
+    def __init__(self, warden, nodes=3):
+        self.warden = warden
+        self.root = tempfile.mkdtemp(prefix="warden-ensemble-")
+        ports = free_ports(3 * nodes)
+        self.client_ports = ports[:nodes]
+        peer_ports = ports[nodes:2 * nodes]
+        election_ports = ports[2 * nodes:]
+        self.procs = {}
+        servers = "".join(
+            f"server.{i + 1}=127.0.0.1:{peer_ports[i]}:{election_ports[i]}\n" for i in range(nodes))
+        for i in range(nodes):
+            node = i + 1
+            data = os.path.join(self.root, f"node{node}")
+            os.makedirs(data)
+            with open(os.path.join(data, "myid"), "w") as f:
+                f.write(f"{node}\n")
+            with open(self.config(node), "w") as f:
+                f.write(f"tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={data}\n"
+                        f"clientPort={self.client_ports[i]}\nclientPortAddress=127.0.0.1\n"
+                        f"4lw.commands.whitelist=*\n" + servers)
+
+    def config(self, node):
+        return os.path.join(self.root, f"node{node}", "zoo.cfg")
+
+    def hosts(self):
+        return ",".join(f"127.0.0.1:{p}" for p in self.client_ports)
+
+    def start(self, node):
+        log = open(os.path.join(self.root, f"node{node}.log"), "a")
+        self.procs[node] = subprocess.Popen([self.warden, "serve", "--config", self.config(node)],
+                                            stdout=log, stderr=subprocess.STDOUT)
+
+    def start_all(self):
+        for node in range(1, len(self.client_ports) + 1):
+            self.start(node)
+        for port in self.client_ports:
+            self.wait_for_port(port)
+
+    def wait_for_port(self, port, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"nothing listens on {port}")
+
+    def kill(self, node, sig=signal.SIGKILL):
+        proc = self.procs.pop(node)
+        proc.send_signal(sig)
+        proc.wait(timeout=20)
+        return proc.returncode
+
+    def log(self, node):
+        with open(os.path.join(self.root, f"node{node}.log")) as f:
+            return f.read()
+
+    def stop(self):
+        for node in list(self.procs):
+            self.kill(node, signal.SIGTERM)
+        shutil.rmtree(self.root, ignore_errors=True)
