@@ -37,3 +37,8 @@ add_test(NAME integration_kazoo
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/kazoo_test.py $<TARGET_FILE:warden>)
 set_tests_properties(integration_kazoo PROPERTIES LABELS integration TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The Java client, as users type it (Debian's zookeeper package).
+add_test(NAME integration_zkcli
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/zkcli_test.py $<TARGET_FILE:warden>)
+set_tests_properties(integration_zkcli PROPERTIES LABELS integration TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev libssl-dev libboost-dev
-  python3-kazoo
+  python3-kazoo zookeeper
 )
 
 missing=()

@@ -64,6 +64,22 @@ class Ensemble:
             self.start(node)
         for port in self.client_ports:
             self.wait_for_port(port)
+        self.wait_for_leader()
+
+    def wait_for_leader(self, seconds=30):
+        """Until a write commits: an ensemble without a leader turns clients away."""
+        from kazoo.client import KazooClient
+        from kazoo.retry import KazooRetry
+        zk = KazooClient(hosts=self.hosts(), timeout=10,
+                         connection_retry=KazooRetry(max_tries=-1, max_delay=0.5),
+                         command_retry=KazooRetry(max_tries=-1, max_delay=0.5, deadline=seconds))
+        zk.start(timeout=seconds)
+        try:
+            zk.retry(zk.ensure_path, "/")
+            zk.retry(zk.create, "/.ready-probe", ephemeral=True)
+        finally:
+            zk.stop()
+            zk.close()
 
     def wait_for_port(self, port, seconds=20):
         deadline = time.time() + seconds
