@@ -101,6 +101,7 @@ class ClientSessions {
   // Sessions that showed life since the last call, to report to the leader.
   std::vector<store::SessionId> take_touches() { return activity_.take(); }
   store::WatchManager& watches() { return watches_; }  // for the four-letter words
+  const store::WatchManager& watches() const { return watches_; }
   size_t connection_count() const { return connections_.size(); }
 
  private:

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 
+#include "net/four_letter_words.h"
 #include "store/txn.h"
 
 namespace warden::net {
@@ -55,9 +56,25 @@ class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientC
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(buffer_), [self](const error_code& error, size_t bytes) {
       if (error) return self->close_now();
-      self->server_.on_client_bytes(self->id_, std::string_view(self->buffer_.data(), bytes));
+      self->take(std::string_view(self->buffer_.data(), bytes));
       if (!self->closed_ && !self->closing_) self->read_more();
     });
+  }
+
+  // A connection's first four bytes may be a four-letter word rather than
+  // the length of a ConnectRequest.
+  void take(std::string_view bytes) {
+    if (!sniffing_) return server_.on_client_bytes(id_, bytes);
+    head_.append(bytes);
+    if (head_.size() < 4) return;
+    sniffing_ = false;
+    if (std::optional<std::string> word = four_letter_word(head_)) {
+      write(server_.four_letter_reply_for(*word));
+      close_after_flush();
+      return;
+    }
+    server_.on_client_bytes(id_, head_);
+    head_.clear();
   }
 
   void flush() {
@@ -87,6 +104,8 @@ class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientC
   bool writing_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  bool sniffing_ = true;
+  std::string head_;
 };
 
 NodeServer::NodeServer(NodeServerOptions options)
@@ -262,6 +281,25 @@ void NodeServer::on_client_closed(ConnectionId connection) {
   connections_.erase(connection);
   sessions_->on_disconnect(connection);
   pump();
+}
+
+std::string NodeServer::four_letter_reply_for(const std::string& word) const {
+  FourLetterContext context;
+  context.config = &options_.config;
+  context.state = &replica_->state();
+  context.watches = &sessions_->watches();
+  context.connections = connections_.size();
+  const consensus::Node& node = replica_->node();
+  if (options_.config.standalone) {
+    context.mode = "standalone";
+  } else if (node.role() == consensus::Role::kLeader) {
+    context.mode = "leader";
+  } else if (node.role() == consensus::Role::kObserver) {
+    context.mode = "observer";
+  } else {
+    context.mode = "follower";
+  }
+  return four_letter_reply(word, context);
 }
 
 void NodeServer::send(ConnectionId connection, std::string bytes) {

@@ -76,6 +76,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   consensus::LogIndex applied_index() const override { return replica_->applied().index; }
 
   store::ReplicaOptions replica_options() const;
+  std::string four_letter_reply_for(const std::string& word) const;
   void accept_clients();
   void schedule_tick();
   void on_tick();

@@ -95,6 +95,14 @@ class KazooAgainstWarden(unittest.TestCase):
         self.assertIsInstance(results[1], NoNodeError)
         self.assertIsNone(zk.exists("/multi-a"))
 
+    def test_four_letter_words(self):
+        zk = self.client()
+        self.assertEqual(zk.command(b"ruok"), "imok")
+        mntr = zk.command(b"mntr")
+        self.assertIn("zk_server_state\t", mntr)
+        self.assertIn("zk_znode_count\t", mntr)
+        self.assertIn("Mode: ", zk.command(b"srvr"))
+
     def test_zz_a_killed_node_loses_no_acknowledged_write(self):
         zk = self.client()
         session = zk.client_id[0]
