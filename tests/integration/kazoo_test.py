@@ -4,6 +4,8 @@ while a client writes (the session survives, no acknowledged write is lost).
 
 Usage: kazoo_test.py WARDEN_BINARY"""
 
+import socket
+import struct
 import sys
 import threading
 import time
@@ -14,6 +16,20 @@ from kazoo.exceptions import NoNodeError, NodeExistsError, BadVersionError
 from kazoo.protocol.states import EventType
 
 from ensemble import Ensemble
+
+def recv_exactly(sock, count):
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def pack_string(value):
+    return struct.pack(">i", len(value)) + value
+
 
 WARDEN = sys.argv.pop(1) if len(sys.argv) > 1 else "build/warden"
 
@@ -102,6 +118,33 @@ class KazooAgainstWarden(unittest.TestCase):
         self.assertIn("zk_server_state\t", mntr)
         self.assertIn("zk_znode_count\t", mntr)
         self.assertIn("Mode: ", zk.command(b"srvr"))
+
+    def test_an_abandoned_session_expires_and_its_ephemeral_goes(self):
+        # A bare client: handshake, one ephemeral create, then the socket is
+        # dropped without closeSession, as a crashed client would.
+        sock = socket.create_connection(("127.0.0.1", self.ensemble.client_ports[1]))
+        connect = struct.pack(">iqiq", 0, 0, 4000, 0) + struct.pack(">i", 16) + b"\0" * 16
+        sock.sendall(struct.pack(">i", len(connect)) + connect)
+        length = struct.unpack(">i", recv_exactly(sock, 4))[0]
+        response = recv_exactly(sock, length)
+        timeout_ms, session = struct.unpack(">iq", response[4:16])
+        self.assertGreater(session, 0)
+        path = b"/abandoned"
+        acl = struct.pack(">i", 1) + struct.pack(">i", 31) + pack_string(b"world") + pack_string(b"anyone")
+        create = struct.pack(">ii", 1, 1) + pack_string(path) + pack_string(b"") + acl + struct.pack(">i", 1)
+        sock.sendall(struct.pack(">i", len(create)) + create)
+        length = struct.unpack(">i", recv_exactly(sock, 4))[0]
+        xid, zxid, err = struct.unpack(">iqi", recv_exactly(sock, length)[:16])
+        self.assertEqual((xid, err), (1, 0))
+
+        zk = self.client()
+        gone = threading.Event()
+        self.assertIsNotNone(zk.exists("/abandoned", watch=lambda event: gone.set()))
+        sock.close()
+        started = time.time()
+        self.assertTrue(gone.wait(timeout_ms / 1000 * 4), "the session never expired")
+        self.assertGreaterEqual(time.time() - started, timeout_ms / 1000 * 0.5)
+        self.assertIsNone(zk.exists("/abandoned"))
 
     def test_zz_a_killed_node_loses_no_acknowledged_write(self):
         zk = self.client()
