@@ -97,6 +97,9 @@ class ClientSessions {
   void on_sync_done(uint64_t context, bool ok);
   // The pipeline could not take this local request (no leader, busy).
   void on_rejected(const store::RequestKey& key);
+  // This node cannot take the write now (its disk is full): the client gets
+  // `error` in the reply header, in its turn, and the connection stays.
+  void on_write_failed(const store::RequestKey& key, store::ErrorCode error);
 
   // Sessions that showed life since the last call, to report to the leader.
   std::vector<store::SessionId> take_touches() { return activity_.take(); }

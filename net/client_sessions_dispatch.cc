@@ -208,7 +208,7 @@ void ClientSessions::answer_write(Connection& c, const Pending& write) {
   ReplyHeader header{write.xid, applied.zxid, ErrorCode::kOk};
   static const store::OpResult kNone;
   const store::OpResult& op = applied.results.empty() ? kNone : applied.results.front();
-  if (write.op == OpCode::kMulti) {
+  if (write.op == OpCode::kMulti && !applied.results.empty()) {
     send_frame(c, encode_frame(header, multi_response(applied)));
   } else if (applied.error != ErrorCode::kOk) {
     header.err = applied.error;
@@ -337,6 +337,22 @@ void ClientSessions::on_rejected(const store::RequestKey& key) {
                                           : "write not taken: no leader or busy");
   }
   reap_closed();
+}
+
+void ClientSessions::on_write_failed(const store::RequestKey& key, store::ErrorCode error) {
+  if (key.session == 0) return on_rejected(key);  // no session yet: nothing to answer in
+  Pending* pending = nullptr;
+  Connection* c = waiting_for(key.session, key.request_id, &pending);
+  if (c == nullptr) return;
+  waiting_writes_.erase({key.session, key.request_id});
+  store::ApplyResult failed;
+  failed.session = key.session;
+  failed.request_id = key.request_id;
+  failed.request_op = pending->op;
+  failed.zxid = state_.last_applied_zxid();
+  failed.error = error;
+  pending->applied = failed;
+  drain(*c);
 }
 
 }  // namespace warden::net

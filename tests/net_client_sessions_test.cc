@@ -629,5 +629,24 @@ TEST_F(ClientSessionsTest, ARejectedWriteClosesItsConnection) {
   EXPECT_TRUE(host_.closed.count(1));
 }
 
+// A node that cannot write (a full disk) answers the write with an error in
+// its turn and keeps the connection; a read behind it is answered after it.
+TEST_F(ClientSessionsTest, AWriteTheNodeCannotTakeFailsWithAnErrorCode) {
+  open(1);
+  request(1, 1, OpCode::kCreate,
+          CreateRequest{"/full", "x", store::open_acl(), store::CreateMode::kPersistent});
+  request(1, 2, OpCode::kExists, ExistsRequest{"/full", false});
+  const store::WriteRequest write = host_.submitted.back();
+  sessions_.on_write_failed(store::RequestKey{write.session, write.request_id},
+                            ErrorCode::kSystemError);
+  const Reply failed = take_reply(1, OpCode::kCreate);
+  EXPECT_EQ(failed.header.xid, 1);
+  EXPECT_EQ(failed.header.err, ErrorCode::kSystemError);
+  const Reply read = take_reply(1, OpCode::kExists);
+  EXPECT_EQ(read.header.xid, 2);
+  EXPECT_EQ(read.header.err, ErrorCode::kNoNode);
+  EXPECT_FALSE(host_.closed.count(1));
+}
+
 }  // namespace
 }  // namespace warden::net

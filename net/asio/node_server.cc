@@ -339,7 +339,23 @@ void NodeServer::pump() {
   do {
     if (!replica_->stalled()) feed_deferred();
   } while (step_once());
+  if (replica_->stalled()) fail_deferred_writes();
   pumping_ = false;
+}
+
+// While the disk cannot take a Ready, writes fail at once with an error code
+// rather than wait; reads and syncs go on being served or held.
+void NodeServer::fail_deferred_writes() {
+  std::deque<Deferred> kept;
+  for (Deferred& deferred : deferred_) {
+    if (deferred.kind != Deferred::Kind::kWrite) {
+      kept.push_back(std::move(deferred));
+      continue;
+    }
+    const store::RequestKey key{deferred.write.session, deferred.write.request_id};
+    sessions_->on_write_failed(key, store::ErrorCode::kSystemError);
+  }
+  deferred_ = std::move(kept);
 }
 
 bool NodeServer::step_once() {

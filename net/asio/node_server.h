@@ -6,8 +6,9 @@
 // Every input (a peer message, client bytes, a tick) is fed to its part, and
 // then the node's Readies are carried out until there are none: persist,
 // send, apply, answer. While a Ready cannot be persisted (a full disk) the
-// node is stalled: it feeds nothing to the consensus core, keeps what clients
-// asked for until the disk has room, and retries every 100 ms.
+// node is stalled: it feeds nothing to the consensus core, answers client
+// writes with ZSYSTEMERROR at once (reads are still served), and retries the
+// write every 100 ms until the disk has room.
 //
 // Owned by the `warden serve` command; tests start it in a thread of their
 // own. run() blocks until stop().
@@ -88,6 +89,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   bool step_once();
   void handle_output(store::ReplicaOutput& out);
   void feed_deferred();
+  void fail_deferred_writes();
   void answer_syncs();
   void follow_leadership();
   void report_activity();
