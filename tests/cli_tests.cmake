@@ -42,3 +42,9 @@ add_test(NAME integration_zkcli
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/zkcli_test.py $<TARGET_FILE:warden>)
 set_tests_properties(integration_zkcli PROPERTIES LABELS integration TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# A full disk under one node of a real ensemble (needs root for the tmpfs;
+# skipped otherwise).
+add_test(NAME integration_disk_full
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/disk_full_test.py $<TARGET_FILE:warden>)
+set_tests_properties(integration_disk_full PROPERTIES LABELS integration TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
