@@ -337,7 +337,12 @@ void NodeServer::pump() {
   if (pumping_) return;  // host calls made while pumping are fed by the loop below
   pumping_ = true;
   do {
-    if (!replica_->stalled()) feed_deferred();
+    if (!replica_->stalled()) {
+      feed_deferred();
+    } else if (!retry_due_) {
+      break;  // a stalled node retries on its timer, not on every input
+    }
+    retry_due_ = false;
   } while (step_once());
   if (replica_->stalled()) fail_deferred_writes();
   pumping_ = false;
@@ -371,6 +376,7 @@ bool NodeServer::step_once() {
       timer->expires_after(std::chrono::milliseconds(kStalledRetryMs));
       timer->async_wait([this, timer](const error_code&) {
         retry_scheduled_ = false;
+        retry_due_ = true;
         pump();
       });
     }

@@ -109,6 +109,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   std::vector<consensus::ReadState> pending_syncs_;  // waiting for the state to catch up
   bool pumping_ = false;
   bool retry_scheduled_ = false;
+  bool retry_due_ = false;  // stalled: the timer says it is time to try the write again
 };
 
 }  // namespace warden::net
