@@ -32,14 +32,6 @@ bool get_entry(ByteReader& r, Entry* entry) {
   return r.ok();
 }
 
-uint32_t get_u32_le(std::string_view bytes) {
-  uint32_t value = 0;
-  for (int i = 0; i < 4; ++i) {
-    value |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
-  }
-  return value;
-}
-
 // Every field, always: messages are small next to their entries, and one
 // layout is easier to keep right than one per type.
 void put_message(ByteWriter& w, const Message& m) {
@@ -142,7 +134,9 @@ std::optional<Message> PeerFrameDecoder::next() {
   if (!error_.empty()) return std::nullopt;
   const std::string_view pending = std::string_view(buffer_).substr(consumed_);
   if (pending.size() < kPeerFrameHeaderBytes) return std::nullopt;
-  const uint32_t length = get_u32_le(pending);
+  ByteReader header(pending.substr(0, kPeerFrameHeaderBytes));
+  const uint32_t length = header.u32();
+  const uint32_t crc = header.u32();
   if (length > max_payload_bytes_) {
     error_ = "peer frame of " + std::to_string(length) + " bytes exceeds the limit of " +
              std::to_string(max_payload_bytes_);
@@ -150,7 +144,7 @@ std::optional<Message> PeerFrameDecoder::next() {
   }
   if (pending.size() < kPeerFrameHeaderBytes + length) return std::nullopt;
   const std::string_view payload = pending.substr(kPeerFrameHeaderBytes, length);
-  if (consensus::crc32c(payload) != get_u32_le(pending.substr(4))) {
+  if (consensus::crc32c(payload) != crc) {
     error_ = "peer frame of " + std::to_string(length) + " bytes fails its checksum";
     return std::nullopt;
   }

@@ -35,21 +35,29 @@ void TreeService::apply(const Entry& entry) {
   if (!result.duplicate) answer_write(result);
 }
 
-void TreeService::answer_write(const store::ApplyResult& result) {
+// Takes the held write the pipeline or apply names, if a client of this
+// node still waits for it: the reply, addressed to that client.
+std::optional<ClientReply> TreeService::take_held(store::SessionId session, uint64_t request_id) {
   for (auto it = held_by_client_.begin(); it != held_by_client_.end(); ++it) {
     const store::WriteRequest& request = it->second.tree_write;
-    if (request.session != result.session || request.request_id != result.request_id) continue;
+    if (request.session != session || request.request_id != request_id) continue;
     ClientReply reply;
     reply.client = it->second.client;
     reply.request_id = it->second.request_id;
-    reply.zxid = result.zxid;
-    reply.tree_error = result.error;
-    reply.tree_results = result.results;
-    reply.created_session = result.created_session;
     held_by_client_.erase(it);
-    host_.reply(reply);
-    return;
+    return reply;
   }
+  return std::nullopt;
+}
+
+void TreeService::answer_write(const store::ApplyResult& result) {
+  std::optional<ClientReply> reply = take_held(result.session, result.request_id);
+  if (!reply) return;
+  reply->zxid = result.zxid;
+  reply->tree_error = result.error;
+  reply->tree_results = result.results;
+  reply->created_session = result.created_session;
+  host_.reply(*reply);
 }
 
 void TreeService::take_request(const ClientRequest& request) {
@@ -106,17 +114,10 @@ void TreeService::after_advance(std::vector<std::string>& forwarded) {
 // The pipeline's rejections, answered in the order it made them.
 void TreeService::answer_rejected() {
   for (const store::RequestKey& key : pipeline_.take_rejected()) {
-    for (auto it = held_by_client_.begin(); it != held_by_client_.end(); ++it) {
-      const store::WriteRequest& request = it->second.tree_write;
-      if (request.session != key.session || request.request_id != key.request_id) continue;
-      ClientReply reply;
-      reply.client = it->second.client;
-      reply.request_id = it->second.request_id;
-      reply.status = ClientReplyStatus::kRejected;
-      held_by_client_.erase(it);
-      host_.reply(reply);
-      break;
-    }
+    std::optional<ClientReply> reply = take_held(key.session, key.request_id);
+    if (!reply) continue;
+    reply->status = ClientReplyStatus::kRejected;
+    host_.reply(*reply);
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 
 #include "sim/hosted_service.h"
 #include "store/write_pipeline.h"
@@ -46,6 +47,7 @@ class TreeService final : public HostedService, private store::PipelineHost {
   void serve_read(const ClientRequest& request);
   void answer_rejected();
   void answer_write(const store::ApplyResult& result);
+  std::optional<ClientReply> take_held(store::SessionId session, uint64_t request_id);
 
   ServiceHost& host_;
   store::ZooState state_;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 
+#include "net/asio/write_queue.h"
 #include "net/four_letter_words.h"
 #include "store/txn.h"
 
@@ -30,9 +31,9 @@ class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientC
       : server_(server), id_(id), socket_(std::move(socket)) {}
 
   void start() { read_more(); }
-  void write(std::string bytes) {
+  void write(std::string_view bytes) {
     if (closed_) return;
-    queued_ += bytes;
+    writes_.pending() += bytes;
     flush();
   }
   void close_after_flush() {
@@ -78,18 +79,13 @@ class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientC
   }
 
   void flush() {
-    if (writing_ || closed_) return;
-    if (queued_.empty()) {
+    if (closed_) return;
+    if (writes_.idle()) {
       if (closing_) close_now();
       return;
     }
-    writing_ = true;
-    in_flight_.swap(queued_);
-    queued_.clear();
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(in_flight_), [self](const error_code& error, size_t) {
-      self->writing_ = false;
-      self->in_flight_.clear();
+    writes_.start(socket_, [self](const error_code& error) {
       if (error) return self->close_now();
       self->flush();
     });
@@ -99,9 +95,7 @@ class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientC
   ConnectionId id_;
   tcp::socket socket_;
   std::array<char, 64 * 1024> buffer_{};
-  std::string queued_;
-  std::string in_flight_;
-  bool writing_ = false;
+  WriteQueue writes_;
   bool closing_ = false;
   bool closed_ = false;
   bool sniffing_ = true;
@@ -239,7 +233,9 @@ void NodeServer::on_tick() {
         close.session = session;
         close.request_id = std::numeric_limits<uint64_t>::max();
         close.op = store::OpCode::kCloseSession;
-        log("session 0x" + std::to_string(session) + " expired");
+        char id[32];
+        std::snprintf(id, sizeof(id), "0x%llx", static_cast<unsigned long long>(session));
+        log(std::string("session ") + id + " expired");
         deferred_.push_back(Deferred{Deferred::Kind::kWrite, close, 0});
       }
     }
@@ -304,7 +300,7 @@ std::string NodeServer::four_letter_reply_for(const std::string& word) const {
 
 void NodeServer::send(ConnectionId connection, std::string bytes) {
   auto it = connections_.find(connection);
-  if (it != connections_.end()) it->second->write(std::move(bytes));
+  if (it != connections_.end()) it->second->write(bytes);
 }
 
 void NodeServer::close(ConnectionId connection) {

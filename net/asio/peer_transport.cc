@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "net/asio/write_queue.h"
 #include "net/peer_codec.h"
+#include "store/byte_io.h"
 
 namespace warden::net {
 
@@ -17,21 +19,12 @@ constexpr size_t kHelloBytes = 16;
 constexpr int kFirstBackoffMs = 50;
 constexpr int kMaxBackoffMs = 2000;
 
-void put_le(std::string& out, uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-uint64_t get_le(const char* in, int bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value |= uint64_t{static_cast<uint8_t>(in[i])} << (8 * i);
-  return value;
-}
-
 std::string hello(uint64_t cluster_id, consensus::NodeId self) {
   std::string out;
-  put_le(out, kHelloMagic, 4);
-  put_le(out, cluster_id, 8);
-  put_le(out, self, 4);
+  store::ByteWriter w(out);
+  w.u32(kHelloMagic);
+  w.u64(cluster_id);
+  w.u32(self);
   return out;
 }
 
@@ -57,11 +50,11 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
   }
 
   void enqueue(const consensus::Message& message) {
-    if (!connected_ || queued_.size() > transport_.options_.max_queued_bytes) {
+    if (!connected_ || writes_.pending().size() > transport_.options_.max_queued_bytes) {
       ++transport_.stats_.dropped_messages;
       return;
     }
-    append_peer_frame(message, &queued_);
+    append_peer_frame(message, &writes_.pending());
     ++transport_.stats_.frames_sent;
     flush();
   }
@@ -88,7 +81,7 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
     socket_.set_option(tcp::no_delay(true), ignored);
     connected_ = true;
     backoff_ms_ = kFirstBackoffMs;
-    queued_ = hello(transport_.options_.cluster_id, transport_.options_.self) + queued_;
+    writes_.pending() = hello(transport_.options_.cluster_id, transport_.options_.self);
     flush();
     watch_for_close();
   }
@@ -103,14 +96,9 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
   }
 
   void flush() {
-    if (writing_ || queued_.empty() || !connected_) return;
-    writing_ = true;
-    in_flight_.swap(queued_);
-    queued_.clear();
+    if (!connected_) return;
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(in_flight_), [self](const error_code& error, size_t) {
-      self->writing_ = false;
-      self->in_flight_.clear();
+    writes_.start(socket_, [self](const error_code& error) {
       if (error) return self->retry("writing to", error);
       self->flush();
     });
@@ -124,7 +112,7 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
                       " it: " + error.message());
     }
     connected_ = false;
-    queued_.clear();
+    writes_.pending().clear();
     error_code ignored;
     socket_.close(ignored);
     timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
@@ -140,11 +128,9 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
   tcp::socket socket_;
   tcp::resolver resolver_;
   asio::steady_timer timer_;
-  std::string queued_;
-  std::string in_flight_;
+  WriteQueue writes_;
   std::array<char, 64> discard_{};
   bool connected_ = false;
-  bool writing_ = false;
   bool stopped_ = false;
   int backoff_ms_ = kFirstBackoffMs;
 };
@@ -195,9 +181,10 @@ class PeerTransport::Incoming : public std::enable_shared_from_this<Incoming> {
   }
 
   bool accept_hello() {
-    const uint32_t magic = static_cast<uint32_t>(get_le(hello_.data(), 4));
-    const uint64_t cluster = get_le(hello_.data() + 4, 8);
-    const auto sender = static_cast<consensus::NodeId>(get_le(hello_.data() + 12, 4));
+    store::ByteReader r(hello_);
+    const uint32_t magic = r.u32();
+    const uint64_t cluster = r.u64();
+    const consensus::NodeId sender = r.u32();
     if (magic != kHelloMagic) {
       reject("a connection that is not a Warden peer");
       return false;

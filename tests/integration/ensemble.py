@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 
 def free_ports(count):
@@ -105,3 +106,19 @@ class Ensemble:
         for node in list(self.procs):
             self.kill(node, signal.SIGTERM)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class EnsembleTestCase(unittest.TestCase):
+    """One ensemble for a whole test class: started before its first test,
+    stopped after its last. Subclasses set WARDEN."""
+
+    WARDEN = "build/warden"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ensemble = Ensemble(cls.WARDEN)
+        cls.ensemble.start_all()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ensemble.stop()

@@ -15,7 +15,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError, NodeExistsError, BadVersionError
 from kazoo.protocol.states import EventType
 
-from ensemble import Ensemble
+from ensemble import EnsembleTestCase
 
 def recv_exactly(sock, count):
     data = b""
@@ -34,15 +34,8 @@ def pack_string(value):
 WARDEN = sys.argv.pop(1) if len(sys.argv) > 1 else "build/warden"
 
 
-class KazooAgainstWarden(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ensemble = Ensemble(WARDEN)
-        cls.ensemble.start_all()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ensemble.stop()
+class KazooAgainstWarden(EnsembleTestCase):
+    WARDEN = WARDEN
 
     def client(self):
         zk = KazooClient(hosts=self.ensemble.hosts(), timeout=10)

@@ -8,21 +8,14 @@ import subprocess
 import sys
 import unittest
 
-from ensemble import Ensemble
+from ensemble import EnsembleTestCase
 
 WARDEN = sys.argv.pop(1) if len(sys.argv) > 1 else "build/warden"
 ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
 
 
-class ZkCliAgainstWarden(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ensemble = Ensemble(WARDEN)
-        cls.ensemble.start_all()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ensemble.stop()
+class ZkCliAgainstWarden(EnsembleTestCase):
+    WARDEN = WARDEN
 
     def zkcli(self, node, *command):
         server = f"127.0.0.1:{self.ensemble.client_ports[node - 1]}"
