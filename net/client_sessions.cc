@@ -17,14 +17,31 @@ ClientSessions::ClientSessions(ClientSessionsHost& host, const store::ZooState& 
       // node, as long as it takes fewer than 1000 requests a millisecond.
       request_counter_(static_cast<uint64_t>(std::max<int64_t>(host.now_ms(), 0)) * 1000) {}
 
-void ClientSessions::on_connect(ConnectionId connection, std::string remote_ip) {
+bool ClientSessions::on_connect(ConnectionId connection, std::string remote_ip,
+                                uint16_t remote_port) {
+  if (config_.max_connections_per_ip != 0) {
+    const auto from_same_ip =
+        std::count_if(connections_.begin(), connections_.end(), [&](const auto& entry) {
+          return entry.second.phase != Phase::kClosed && entry.second.remote_ip == remote_ip;
+        });
+    if (static_cast<size_t>(from_same_ip) >= config_.max_connections_per_ip) {
+      ++stats_.connections_closed[static_cast<size_t>(CloseReason::kTooManyConnections)];
+      host_.log("refusing a connection: too many connections from " + remote_ip + " - max is " +
+                std::to_string(config_.max_connections_per_ip));
+      return false;
+    }
+  }
+  ++stats_.connections_accepted;
   Connection c;
   c.decoder = FrameDecoder(
       static_cast<int32_t>(std::min<size_t>(config_.max_frame_bytes, size_t{INT32_MAX})));
   c.id = connection;
   c.remote_ip = std::move(remote_ip);
+  c.stats.remote_port = remote_port;
+  c.stats.established_ms = host_.now_ms();
   c.auth.ids.push_back(store::Id{"ip", c.remote_ip});
   connections_.insert_or_assign(connection, std::move(c));
+  return true;
 }
 
 void ClientSessions::on_bytes(ConnectionId connection, std::string_view bytes) {
@@ -39,6 +56,7 @@ void ClientSessions::on_disconnect(ConnectionId connection) {
   Connection* c = find(connection);
   if (c == nullptr) return;
   // The client went: nothing to send, but its watches and binding go.
+  ++stats_.connections_closed[static_cast<size_t>(CloseReason::kClientGone)];
   if (c->session != 0 && by_session_[c->session] == c->id) by_session_.erase(c->session);
   watches_.remove_watcher(c->id);
   c->queue.clear();
@@ -61,9 +79,11 @@ void ClientSessions::process_frames(Connection& c) {
   while (c.phase == Phase::kHandshake || c.phase == Phase::kBound) {
     std::optional<std::string> frame = c.decoder.next();
     if (!frame) {
-      if (c.decoder.failed()) close_connection(c, "bad frame: " + c.decoder.error());
+      if (c.decoder.failed()) close_connection(c, CloseReason::kBadFrame, c.decoder.error());
       return;
     }
+    ++c.stats.packets_received;
+    ++stats_.packets_received;
     if (c.phase == Phase::kHandshake) {
       handle_connect(c, *frame);
     } else {
@@ -72,9 +92,12 @@ void ClientSessions::process_frames(Connection& c) {
   }
 }
 
-void ClientSessions::close_connection(Connection& c, const std::string& why) {
+void ClientSessions::close_connection(Connection& c, CloseReason reason,
+                                      const std::string& detail) {
   if (c.phase == Phase::kClosed) return;
-  if (!why.empty()) host_.log("closing " + name(c) + ": " + why);
+  ++stats_.connections_closed[static_cast<size_t>(reason)];
+  host_.log("closing " + name(c) + ": " + std::string(close_reason_name(reason)) +
+            (detail.empty() ? "" : ": " + detail));
   if (c.session != 0) {
     const auto bound = by_session_.find(c.session);
     if (bound != by_session_.end() && bound->second == c.id) by_session_.erase(bound);
@@ -115,6 +138,44 @@ uint64_t ClientSessions::next_request_id(store::SessionId session) {
 
 void ClientSessions::touch(const Connection& c) {
   if (c.phase == Phase::kBound && c.session != 0) activity_.touch(c.session);
+}
+
+void ClientSessions::send_frame(Connection& c, std::string frame) {
+  ++c.stats.packets_sent;
+  ++stats_.packets_sent;
+  host_.send(c.id, std::move(frame));
+}
+
+void ClientSessions::answered(Connection& c, store::OpCode op, int32_t xid, int64_t zxid,
+                              int64_t received_ms) {
+  const int64_t now_ms = host_.now_ms();
+  ConnectionStats& s = c.stats;
+  s.last_operation = operation_short_name(op);
+  s.last_xid = xid;
+  s.last_zxid = zxid;
+  s.last_response_ms = now_ms;
+  s.last_latency_ms = std::max<int64_t>(now_ms - received_ms, 0);
+  s.latency.add(s.last_latency_ms);
+  stats_.latency.add(s.last_latency_ms);
+}
+
+std::vector<ConnectionStats> ClientSessions::connection_stats() const {
+  std::vector<ConnectionStats> rows;
+  for (const auto& [id, c] : connections_) {
+    if (c.phase == Phase::kClosed) continue;
+    ConnectionStats& row = rows.emplace_back(c.stats);
+    row.id = id;
+    row.remote_ip = c.remote_ip;
+    row.session = c.session;
+    row.timeout_ms = c.timeout_ms;
+    row.queued = c.queue.size();
+  }
+  return rows;
+}
+
+store::SessionId ClientSessions::session_of(ConnectionId connection) const {
+  const auto it = connections_.find(connection);
+  return it == connections_.end() ? 0 : it->second.session;
 }
 
 std::string ClientSessions::name(const Connection& c) const {

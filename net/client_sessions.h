@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "consensus/types.h"
+#include "net/client_stats.h"
 #include "net/jute_frame.h"
 #include "net/jute_messages.h"
 #include "store/acl.h"
@@ -76,6 +77,8 @@ struct ClientSessionsConfig {
   size_t max_frame_bytes = static_cast<size_t>(kDefaultMaxBuffer);
   // "super:<base64 sha1>", as DigestAuthenticationProvider.superDigest.
   std::optional<std::string> super_digest;
+  // maxClientCnxns: open connections allowed from one address; 0: no limit.
+  uint32_t max_connections_per_ip = 0;
 };
 
 // The 16-byte password of `session`: SHA-1 of the secret and the id, so that
@@ -87,7 +90,10 @@ class ClientSessions {
   ClientSessions(ClientSessionsHost& host, const store::ZooState& state,
                  ClientSessionsConfig config);
 
-  void on_connect(ConnectionId connection, std::string remote_ip);
+  // False: the address already has max_connections_per_ip connections; the
+  // refusal is logged and counted, and the runtime closes the socket.
+  [[nodiscard]] bool on_connect(ConnectionId connection, std::string remote_ip,
+                                uint16_t remote_port = 0);
   void on_bytes(ConnectionId connection, std::string_view bytes);
   void on_disconnect(ConnectionId connection);
 
@@ -106,6 +112,10 @@ class ClientSessions {
   store::WatchManager& watches() { return watches_; }  // for the four-letter words
   const store::WatchManager& watches() const { return watches_; }
   size_t connection_count() const { return connections_.size(); }
+  const ClientStats& stats() const { return stats_; }
+  std::vector<ConnectionStats> connection_stats() const;
+  // The session a watcher (a connection) belongs to; 0 if none.
+  store::SessionId session_of(ConnectionId connection) const;
 
  private:
   enum class Phase { kHandshake, kCreatingSession, kBound, kClosed };
@@ -122,6 +132,7 @@ class ClientSessions {
     std::optional<store::ApplyResult> applied;
     uint64_t sync_context = 0;
     bool synced = false;
+    int64_t received_ms = 0;
   };
 
   struct Connection {
@@ -136,6 +147,7 @@ class ClientSessions {
     uint64_t create_request_id = 0;
     int32_t timeout_ms = 0;
     bool client_sent_read_only = false;
+    ConnectionStats stats;  // id, address, session and queue are filled on demand
   };
 
   // client_sessions.cc
@@ -143,11 +155,13 @@ class ClientSessions {
   void process_frames(Connection& c);
   // Logs why, closes, and forgets the connection's session binding,
   // watches and queue; the entry itself goes at the end of the public call.
-  void close_connection(Connection& c, const std::string& why);
+  void close_connection(Connection& c, CloseReason reason, const std::string& detail);
   void reap_closed();
   uint64_t next_request_id(store::SessionId session);
   void touch(const Connection& c);
-  void send_frame(const Connection& c, std::string frame) { host_.send(c.id, std::move(frame)); }
+  void send_frame(Connection& c, std::string frame);
+  // Counts an answered request for srvr/cons latency.
+  void answered(Connection& c, store::OpCode op, int32_t xid, int64_t zxid, int64_t received_ms);
   std::string name(const Connection& c) const;
 
   // client_sessions_handshake.cc
@@ -210,6 +224,7 @@ class ClientSessions {
   std::map<uint64_t, ConnectionId> waiting_syncs_;
   store::WatchManager watches_;
   store::SessionActivity activity_;
+  ClientStats stats_;
 };
 
 }  // namespace warden::net

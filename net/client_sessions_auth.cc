@@ -28,7 +28,8 @@ void ClientSessions::handle_auth(Connection& c, int32_t xid, const AuthPacket& p
     add_id(c.auth, store::Id{"digest", id});
   } else if (packet.scheme != "ip") {  // ip: the address the connection already holds
     send_frame(c, encode_frame(ReplyHeader{xid, 0, store::ErrorCode::kAuthFailed}));
-    close_connection(c, "authentication failed: no provider for scheme \"" + packet.scheme + "\"");
+    close_connection(c, CloseReason::kAuthFailed,
+                     "no provider for scheme \"" + packet.scheme + "\"");
     return;
   }
   send_frame(c, encode_frame(ReplyHeader{xid, 0, store::ErrorCode::kOk}));

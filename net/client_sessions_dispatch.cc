@@ -109,7 +109,7 @@ std::vector<store::WriteOp> write_ops(OpCode type, const RequestBody& body) {
 void ClientSessions::handle_request(Connection& c, std::string_view payload) {
   const Decoded<RequestHeader> header = decode<RequestHeader>(payload);
   if (!header) {
-    close_connection(c, "malformed request header: " + header.error());
+    close_connection(c, CloseReason::kMalformedRequest, "request header: " + header.error());
     return;
   }
   touch(c);
@@ -117,12 +117,12 @@ void ClientSessions::handle_request(Connection& c, std::string_view payload) {
   if (!request_body_alternative(type)) {
     // ZooKeeper's UnimplementedRequestProcessor: answer, then hang up.
     send_frame(c, encode_frame(ReplyHeader{header->xid, -1, ErrorCode::kUnimplemented}));
-    close_connection(c, "request of unknown type " + type_text(type));
+    close_connection(c, CloseReason::kUnknownRequestType, type_text(type));
     return;
   }
   Decoded<RequestBody> body = decode_request_body(type, payload.substr(kRequestHeaderSize));
   if (!body) {
-    close_connection(c, "malformed request of type " + type_text(type) + ": " + body.error());
+    close_connection(c, CloseReason::kMalformedRequest, type_text(type) + ": " + body.error());
     return;
   }
   if (type == OpCode::kAuth) {
@@ -140,6 +140,7 @@ void ClientSessions::handle_request(Connection& c, std::string_view payload) {
 
 void ClientSessions::submit(Connection& c, const RequestHeader& header, RequestBody body) {
   Pending& pending = c.queue.emplace_back();
+  pending.received_ms = host_.now_ms();
   pending.kind = Pending::Kind::kWrite;
   pending.xid = header.xid;
   pending.op = header.type;
@@ -156,9 +157,11 @@ void ClientSessions::submit(Connection& c, const RequestHeader& header, RequestB
 void ClientSessions::queue_read(Connection& c, const RequestHeader& header, RequestBody body) {
   if (c.queue.empty()) {
     send_frame(c, read_reply(c, header.xid, header.type, body, c.auth));
+    answered(c, header.type, header.xid, state_.last_applied_zxid(), host_.now_ms());
     return;
   }
   Pending& pending = c.queue.emplace_back();
+  pending.received_ms = host_.now_ms();
   pending.kind = Pending::Kind::kRead;
   pending.xid = header.xid;
   pending.op = header.type;
@@ -168,6 +171,7 @@ void ClientSessions::queue_read(Connection& c, const RequestHeader& header, Requ
 
 void ClientSessions::queue_sync(Connection& c, const RequestHeader& header, RequestBody body) {
   Pending& pending = c.queue.emplace_back();
+  pending.received_ms = host_.now_ms();
   pending.kind = Pending::Kind::kSync;
   pending.xid = header.xid;
   pending.op = header.type;
@@ -185,6 +189,7 @@ void ClientSessions::drain(Connection& c) {
       if (!head.applied) return;
       const Pending write = std::move(head);
       c.queue.pop_front();
+      answered(c, write.op, write.xid, write.applied->zxid, write.received_ms);
       answer_write(c, write);
       continue;
     }
@@ -192,10 +197,12 @@ void ClientSessions::drain(Connection& c) {
       if (!head.synced) return;
       const ReplyHeader reply{head.xid, state_.last_applied_zxid(), ErrorCode::kOk};
       send_frame(c, encode_frame(reply, SyncResponse{std::get<SyncRequest>(head.body).path}));
+      answered(c, head.op, head.xid, reply.zxid, head.received_ms);
       c.queue.pop_front();
       continue;
     }
     send_frame(c, read_reply(c, head.xid, head.op, head.body, head.auth));
+    answered(c, head.op, head.xid, state_.last_applied_zxid(), head.received_ms);
     c.queue.pop_front();
   }
 }
@@ -225,7 +232,8 @@ void ClientSessions::answer_write(Connection& c, const Pending& write) {
   } else {
     send_frame(c, encode_frame(header));  // delete, closeSession
   }
-  if (write.op == OpCode::kCloseSession) close_connection(c, "session closed by its client");
+  if (write.op == OpCode::kCloseSession)
+    close_connection(c, CloseReason::kSessionClosed, "by its client");
 }
 
 ClientSessions::Connection* ClientSessions::waiting_for(store::SessionId session,
@@ -285,7 +293,7 @@ void ClientSessions::close_closed_session(const store::ApplyResult& result) {
       return;
     }
   }
-  close_connection(*c, "session closed");
+  close_connection(*c, CloseReason::kSessionClosed, "");
 }
 
 void ClientSessions::on_applied(const store::ApplyResult& result) {
@@ -314,7 +322,7 @@ void ClientSessions::on_sync_done(uint64_t context, bool ok) {
   if (!ok) {
     // No leader confirmed the read index: like a ZooKeeper follower that
     // lost its leader, hang up so the client reconnects elsewhere.
-    close_connection(*c, "sync could not be confirmed by a leader");
+    close_connection(*c, CloseReason::kNoLeader, "sync could not be confirmed by a leader");
   } else {
     for (Pending& p : c->queue) {
       if (p.kind == Pending::Kind::kSync && p.sync_context == context) p.synced = true;
@@ -333,8 +341,9 @@ void ClientSessions::on_rejected(const store::RequestKey& key) {
   Connection* c = find(waiting->second);
   waiting_writes_.erase(waiting);
   if (c != nullptr) {
-    close_connection(*c, key.session == 0 ? "could not create a session: no leader or busy"
-                                          : "write not taken: no leader or busy");
+    close_connection(*c, CloseReason::kNoLeader,
+                     key.session == 0 ? "could not create a session: no leader or busy"
+                                      : "write not taken: no leader or busy");
   }
   reap_closed();
 }

@@ -38,13 +38,15 @@ std::string session_password(uint64_t password_secret, store::SessionId session)
 void ClientSessions::handle_connect(Connection& c, std::string_view payload) {
   const Decoded<ConnectRequest> request = decode<ConnectRequest>(payload);
   if (!request) {
-    close_connection(c, "first frame is not a ConnectRequest: " + request.error());
+    close_connection(c, CloseReason::kMalformedRequest,
+                     "first frame is not a ConnectRequest: " + request.error());
     return;
   }
   if (request->last_zxid_seen > state_.last_applied_zxid()) {
     // Answering would let the client see the state go back in time.
-    close_connection(c, "refusing a client that has seen zxid " + hex(request->last_zxid_seen) +
-                            "; this node has applied " + hex(state_.last_applied_zxid()));
+    close_connection(c, CloseReason::kZxidAhead,
+                     "the client has seen zxid " + hex(request->last_zxid_seen) +
+                         "; this node has applied " + hex(state_.last_applied_zxid()));
     return;
   }
   c.timeout_ms = negotiate_timeout(request->timeout_ms);
@@ -77,14 +79,15 @@ void ClientSessions::reopen_session(Connection& c, store::SessionId session,
     // ZooKeeper's answer to an expired session (or a wrong password): a
     // zero timeout, then the connection ends.
     answer_connect(c, false);
-    close_connection(c, "session " + hex(session) + " expired or its password is wrong");
+    close_connection(c, CloseReason::kSessionExpired,
+                     "session " + hex(session) + " expired or its password is wrong");
     return;
   }
   const auto bound = by_session_.find(session);
   if (bound != by_session_.end() && bound->second != c.id) {
     if (Connection* old = find(bound->second)) {
-      close_connection(
-          *old, "session " + hex(session) + " reconnected on connection " + std::to_string(c.id));
+      close_connection(*old, CloseReason::kSessionMoved,
+                       "reconnected on connection " + std::to_string(c.id));
     }
   }
   bind(c, session);
@@ -118,7 +121,8 @@ void ClientSessions::session_created(const store::ApplyResult& result) {
   // A client that left meanwhile leaves a session that simply expires.
   if (c == nullptr || c->phase != Phase::kCreatingSession) return;
   if (result.error != store::ErrorCode::kOk || result.created_session == 0) {
-    close_connection(*c, std::string("createSession failed: ") + store::error_name(result.error));
+    close_connection(*c, CloseReason::kSessionNotCreated,
+                     std::string("createSession failed: ") + store::error_name(result.error));
     return;
   }
   bind(*c, result.created_session);

@@ -48,3 +48,9 @@ add_test(NAME integration_disk_full
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/disk_full_test.py $<TARGET_FILE:warden>)
 set_tests_properties(integration_disk_full PROPERTIES LABELS integration TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The operator's view: admin HTTP, every four-letter word, and bad clients
+# closed and counted.
+add_test(NAME integration_admin
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/admin_test.py $<TARGET_FILE:warden>)
+set_tests_properties(integration_admin PROPERTIES LABELS integration TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

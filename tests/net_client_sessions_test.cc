@@ -94,7 +94,7 @@ class ClientSessionsTest : public ::testing::Test {
 
   // A connection with a new session; returns the session id.
   store::SessionId open(ConnectionId connection, std::string ip = "10.0.0.1") {
-    sessions_.on_connect(connection, std::move(ip));
+    EXPECT_TRUE(sessions_.on_connect(connection, std::move(ip)));
     sessions_.on_bytes(connection, connect_frame());
     apply_all();
     return take_connect_response(connection).session_id;
@@ -151,7 +151,7 @@ class ClientSessionsTest : public ::testing::Test {
 // ---- Handshake ----------------------------------------------------------------
 
 TEST_F(ClientSessionsTest, NewSessionIsCreatedThroughTheLog) {
-  sessions_.on_connect(1, "10.0.0.1");
+  ASSERT_TRUE(sessions_.on_connect(1, "10.0.0.1"));
   sessions_.on_bytes(1, connect_frame(0, {}, 0, 100000));
   ASSERT_EQ(host_.submitted.size(), 1u);
   const store::WriteRequest create = host_.submitted.front();
@@ -174,7 +174,7 @@ TEST_F(ClientSessionsTest, NewSessionIsCreatedThroughTheLog) {
 }
 
 TEST_F(ClientSessionsTest, RequestsBehindTheConnectRequestWaitForTheSession) {
-  sessions_.on_connect(1, "10.0.0.1");
+  ASSERT_TRUE(sessions_.on_connect(1, "10.0.0.1"));
   std::string bytes = connect_frame();
   bytes += encode_request_frame(Request{{kPingXid, OpCode::kPing}, std::monostate{}});
   sessions_.on_bytes(1, bytes);
@@ -188,7 +188,7 @@ TEST_F(ClientSessionsTest, RequestsBehindTheConnectRequestWaitForTheSession) {
 
 TEST_F(ClientSessionsTest, ReconnectWithTheRightPasswordMovesTheSession) {
   const store::SessionId session = open(1);
-  sessions_.on_connect(2, "10.0.0.2");
+  ASSERT_TRUE(sessions_.on_connect(2, "10.0.0.2"));
   sessions_.on_bytes(2, connect_frame(session, session_password(kSecret, session), 0, 1000));
   const ConnectResponse response = take_connect_response(2);
   EXPECT_EQ(response.session_id, session);
@@ -201,7 +201,7 @@ TEST_F(ClientSessionsTest, ReconnectWithTheRightPasswordMovesTheSession) {
 
 TEST_F(ClientSessionsTest, ReconnectWithAWrongPasswordIsAnsweredAsExpired) {
   const store::SessionId session = open(1);
-  sessions_.on_connect(2, "10.0.0.2");
+  ASSERT_TRUE(sessions_.on_connect(2, "10.0.0.2"));
   sessions_.on_bytes(2, connect_frame(session, std::string(16, 'x')));
   const ConnectResponse response = take_connect_response(2);
   EXPECT_EQ(response.timeout_ms, 0);
@@ -221,7 +221,7 @@ TEST_F(ClientSessionsTest, ReconnectToAnExpiredSessionIsRefused) {
   apply(expire);
   ASSERT_EQ(state_.session(session), nullptr);
 
-  sessions_.on_connect(2, "10.0.0.2");
+  ASSERT_TRUE(sessions_.on_connect(2, "10.0.0.2"));
   sessions_.on_bytes(2, connect_frame(session, session_password(kSecret, session)));
   const ConnectResponse response = take_connect_response(2);
   EXPECT_EQ(response.timeout_ms, 0);
@@ -230,13 +230,13 @@ TEST_F(ClientSessionsTest, ReconnectToAnExpiredSessionIsRefused) {
 }
 
 TEST_F(ClientSessionsTest, AClientAheadOfThisNodeIsRefusedWithoutAnAnswer) {
-  sessions_.on_connect(1, "10.0.0.1");
+  ASSERT_TRUE(sessions_.on_connect(1, "10.0.0.1"));
   sessions_.on_bytes(1, connect_frame(0, {}, zxid_ + 100));
   EXPECT_TRUE(host_.closed.count(1));
   EXPECT_EQ(pending_frames(1), 0u);
   EXPECT_TRUE(host_.submitted.empty());
   ASSERT_FALSE(host_.logs.empty());
-  EXPECT_NE(host_.logs.back().find("refusing a client that has seen zxid"), std::string::npos);
+  EXPECT_NE(host_.logs.back().find("zxid_ahead: the client has seen zxid"), std::string::npos);
 }
 
 // ---- Requests -------------------------------------------------------------------
@@ -535,7 +535,7 @@ TEST_F(ClientSessionsTest, AFrameOverTheLimitCloses) {
 }
 
 TEST_F(ClientSessionsTest, AFirstFrameThatIsNotAConnectRequestCloses) {
-  sessions_.on_connect(1, "10.0.0.1");
+  ASSERT_TRUE(sessions_.on_connect(1, "10.0.0.1"));
   sessions_.on_bytes(1, encode_request_frame(Request{{kPingXid, OpCode::kPing}, std::monostate{}}));
   EXPECT_TRUE(host_.closed.count(1));
   EXPECT_TRUE(host_.submitted.empty());
@@ -646,6 +646,77 @@ TEST_F(ClientSessionsTest, AWriteTheNodeCannotTakeFailsWithAnErrorCode) {
   EXPECT_EQ(read.header.xid, 2);
   EXPECT_EQ(read.header.err, ErrorCode::kNoNode);
   EXPECT_FALSE(host_.closed.count(1));
+}
+
+// ---- Counters and limits ------------------------------------------------------
+
+TEST(ClientSessionsLimits, ConnectionsBeyondMaxClientCnxnsFromOneAddressAreRefused) {
+  store::ZooState state;
+  FakeHost host;
+  ClientSessionsConfig config = test_config();
+  config.max_connections_per_ip = 2;
+  ClientSessions sessions(host, state, config);
+  EXPECT_TRUE(sessions.on_connect(1, "10.0.0.1"));
+  EXPECT_TRUE(sessions.on_connect(2, "10.0.0.1"));
+  EXPECT_FALSE(sessions.on_connect(3, "10.0.0.1"));
+  EXPECT_TRUE(sessions.on_connect(4, "10.0.0.2"));  // another address has its own allowance
+  EXPECT_EQ(sessions.connection_count(), 3u);
+  EXPECT_EQ(sessions.stats().closed(CloseReason::kTooManyConnections), 1u);
+  EXPECT_EQ(sessions.stats().connections_accepted, 3u);
+  ASSERT_FALSE(host.logs.empty());
+  EXPECT_NE(host.logs.back().find("too many connections from 10.0.0.1 - max is 2"),
+            std::string::npos);
+  sessions.on_disconnect(1);  // a slot frees up
+  EXPECT_TRUE(sessions.on_connect(5, "10.0.0.1"));
+  EXPECT_EQ(sessions.stats().closed(CloseReason::kClientGone), 1u);
+}
+
+TEST_F(ClientSessionsTest, EachClosedConnectionIsCountedUnderItsReason) {
+  ASSERT_TRUE(sessions_.on_connect(1, "10.0.0.1"));
+  sessions_.on_bytes(1, std::string("\xff\xff\xff\xff", 4));  // a negative length
+  ASSERT_TRUE(sessions_.on_connect(2, "10.0.0.1"));
+  sessions_.on_bytes(2, frame("not a connect request"));
+  open(3);
+  sessions_.on_bytes(3, encode_frame(RequestHeader{1, static_cast<OpCode>(77)}));
+  EXPECT_TRUE(host_.closed.count(1));
+  EXPECT_TRUE(host_.closed.count(2));
+  EXPECT_TRUE(host_.closed.count(3));
+  const ClientStats& stats = sessions_.stats();
+  EXPECT_EQ(stats.closed(CloseReason::kBadFrame), 1u);
+  EXPECT_EQ(stats.closed(CloseReason::kMalformedRequest), 1u);
+  EXPECT_EQ(stats.closed(CloseReason::kUnknownRequestType), 1u);
+  EXPECT_EQ(stats.closed(CloseReason::kClientGone), 0u);
+  EXPECT_EQ(sessions_.connection_count(), 0u);
+}
+
+TEST_F(ClientSessionsTest, ConnectionStatsFollowRequestsAndLatency) {
+  const store::SessionId session = open(1);
+  request(1, 5, OpCode::kCreate,
+          CreateRequest{"/a", "x", store::open_acl(), store::CreateMode::kPersistent});
+  request(1, 6, OpCode::kGetData, GetDataRequest{"/a", false});  // waits behind the write
+  std::vector<ConnectionStats> rows = sessions_.connection_stats();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].queued, 2u);
+  host_.now += 7;  // the write takes 7 ms to commit
+  apply_all();
+  take_reply(1, OpCode::kCreate);
+  take_reply(1, OpCode::kGetData);
+  rows = sessions_.connection_stats();
+  ASSERT_EQ(rows.size(), 1u);
+  const ConnectionStats& row = rows[0];
+  EXPECT_EQ(row.session, session);
+  EXPECT_EQ(row.remote_ip, "10.0.0.1");
+  EXPECT_EQ(row.queued, 0u);
+  EXPECT_EQ(row.packets_received, 3u);  // ConnectRequest, create, getData
+  EXPECT_EQ(row.packets_sent, 3u);
+  EXPECT_EQ(row.last_operation, "GETD");
+  EXPECT_EQ(row.last_xid, 6);
+  EXPECT_EQ(row.last_zxid, state_.last_applied_zxid());
+  EXPECT_EQ(row.latency.count, 2u);
+  EXPECT_EQ(row.latency.max_ms, 7);
+  EXPECT_EQ(sessions_.stats().latency.max_ms, 7);
+  EXPECT_EQ(sessions_.stats().packets_received, 3u);
+  EXPECT_EQ(sessions_.session_of(1), session);
 }
 
 }  // namespace

@@ -34,6 +34,8 @@ dataDir=$dir
 clientPort=${client_ports[$((i - 1))]}
 clientPortAddress=127.0.0.1
 4lw.commands.whitelist=*
+admin.serverAddress=127.0.0.1
+admin.serverPort=$((8080 + i))
 $servers
 CFG
   "$warden" serve --config "$dir/zoo.cfg" >> "$base/node$i.log" 2>&1 &
@@ -46,6 +48,9 @@ Warden ensemble running: 3 nodes, data and logs under $base
   connect string: $connect
   zkCli.sh:       /usr/share/zookeeper/bin/zkCli.sh -server $connect
   kazoo:          /usr/bin/python3 -c "from kazoo.client import KazooClient as K; z=K('$connect'); z.start(); print(z.get_children('/'))"
+  warden cli:     $warden cli -server $connect ls /
+  admin HTTP:     curl http://127.0.0.1:8081/commands/mntr   (nodes 1-3 on ports 8081-8083;
+                  also /metrics in Prometheus format and /health)
   node logs:      tail -f $base/node*.log
 Press Ctrl-C to stop.
 INFO

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 
+#include "net/asio/process_facts.h"
 #include "net/asio/write_queue.h"
 #include "net/four_letter_words.h"
 #include "store/txn.h"
@@ -47,9 +48,9 @@ class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientC
     socket_.close(ignored);
     server_.on_client_closed(id_);
   }
-  std::string remote_ip() const {
+  tcp::endpoint remote() const {
     error_code ignored;
-    return socket_.remote_endpoint(ignored).address().to_string();
+    return socket_.remote_endpoint(ignored);
   }
 
  private:
@@ -70,7 +71,7 @@ class NodeServer::ClientConnection : public std::enable_shared_from_this<ClientC
     if (head_.size() < 4) return;
     sniffing_ = false;
     if (std::optional<std::string> word = four_letter_word(head_)) {
-      write(server_.four_letter_reply_for(*word));
+      write(four_letter_reply(*word, server_.facts()));
       close_after_flush();
       return;
     }
@@ -143,6 +144,7 @@ std::string NodeServer::open() {
   sessions_config.max_session_timeout_ms = static_cast<int32_t>(config.max_session_timeout_ms);
   sessions_config.max_frame_bytes = config.jute_max_buffer_bytes + kFrameExtraBytes;
   sessions_config.super_digest = config.super_digest;
+  sessions_config.max_connections_per_ip = config.max_client_cnxns;
   sessions_ = std::make_unique<ClientSessions>(static_cast<ClientSessionsHost&>(*this),
                                                replica_->state(), sessions_config);
   try {
@@ -169,6 +171,9 @@ std::string NodeServer::open() {
   } catch (const boost::system::system_error& error) {
     return std::string("cannot listen: ") + error.what();
   }
+  started_ms_ = now_ms();
+  environment_ = process_environment(config);
+  start_admin_server();
   accept_clients();
   schedule_tick();
   return "";
@@ -206,9 +211,11 @@ void NodeServer::accept_clients() {
     socket.set_option(tcp::no_delay(true), ignored);
     const ConnectionId id = next_connection_++;
     auto connection = std::make_shared<ClientConnection>(*this, id, std::move(socket));
-    connections_[id] = connection;
-    sessions_->on_connect(id, connection->remote_ip());
-    connection->start();
+    const tcp::endpoint remote = connection->remote();
+    if (sessions_->on_connect(id, remote.address().to_string(), remote.port())) {
+      connections_[id] = connection;
+      connection->start();
+    }  // else: refused (maxClientCnxns); the socket closes with `connection`
     accept_clients();
   });
 }
@@ -279,23 +286,61 @@ void NodeServer::on_client_closed(ConnectionId connection) {
   pump();
 }
 
-std::string NodeServer::four_letter_reply_for(const std::string& word) const {
-  FourLetterContext context;
-  context.config = &options_.config;
-  context.state = &replica_->state();
-  context.watches = &sessions_->watches();
-  context.connections = connections_.size();
+std::string NodeServer::mode() const {
+  const consensus::Role role = replica_->node().role();
+  if (options_.config.standalone) return "standalone";
+  if (role == consensus::Role::kLeader) return "leader";
+  if (role == consensus::Role::kObserver) return "observer";
+  return "follower";
+}
+
+ServerFacts NodeServer::facts() const {
   const consensus::Node& node = replica_->node();
-  if (options_.config.standalone) {
-    context.mode = "standalone";
-  } else if (node.role() == consensus::Role::kLeader) {
-    context.mode = "leader";
-  } else if (node.role() == consensus::Role::kObserver) {
-    context.mode = "observer";
-  } else {
-    context.mode = "follower";
+  ServerFacts f;
+  f.config = &options_.config;
+  f.state = &replica_->state();
+  f.watches = &sessions_->watches();
+  f.mode = mode();
+  f.leader_id = node.leader();
+  f.stalled = replica_->stalled();
+  f.catching_up = node.catching_up();
+  f.epoch = node.epoch();
+  f.commit_index = node.commit_index();
+  f.applied_index = replica_->applied().index;
+  f.clients = sessions_->stats();
+  f.connections = sessions_->connection_stats();
+  for (const ConnectionStats& c : f.connections) f.outstanding_requests += c.queued;
+  f.now_ms = now_ms();
+  f.started_ms = started_ms_;
+  f.environment = environment_;
+  f.open_file_descriptors = open_file_descriptors();
+  f.max_file_descriptors = max_file_descriptors();
+  f.data_dir_bytes = directory_bytes(options_.config.data_dir);
+  f.data_log_dir_bytes = options_.config.data_log_dir.empty()
+                             ? f.data_dir_bytes
+                             : directory_bytes(options_.config.data_log_dir);
+  return f;
+}
+
+// ZooKeeper goes on without its admin server when the port is taken; so
+// does Warden, and says so.
+void NodeServer::start_admin_server() {
+  const ZooConfig& config = options_.config;
+  if (!config.admin_enabled) return;
+  admin_ = std::make_unique<AdminServer>(
+      io_, [this] { return facts(); }, [this](const std::string& line) { log(line); });
+  try {
+    admin_->start(config.admin_address, config.admin_port);
+    log("admin server on " + config.admin_address + ":" + std::to_string(admin_->port()));
+  } catch (const boost::system::system_error& error) {
+    log("admin server not started on " + config.admin_address + ":" +
+        std::to_string(config.admin_port) + ": " + error.what() + "; serving without it");
+    admin_.reset();
   }
-  return four_letter_reply(word, context);
+}
+
+uint16_t NodeServer::admin_port() const {
+  return admin_ ? admin_->port() : 0;
 }
 
 void NodeServer::send(ConnectionId connection, std::string bytes) {

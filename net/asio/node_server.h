@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "net/asio/admin_server.h"
 #include "net/asio/peer_transport.h"
 #include "net/client_sessions.h"
 #include "net/zoo_config.h"
@@ -56,6 +57,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   void stop();
 
   uint16_t client_port() const;
+  uint16_t admin_port() const;  // 0 when the admin server is off
 
  private:
   class ClientConnection;
@@ -77,7 +79,10 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   consensus::LogIndex applied_index() const override { return replica_->applied().index; }
 
   store::ReplicaOptions replica_options() const;
-  std::string four_letter_reply_for(const std::string& word) const;
+  // What the four-letter words and the admin server report, as of now.
+  ServerFacts facts() const;
+  std::string mode() const;
+  void start_admin_server();
   void accept_clients();
   void schedule_tick();
   void on_tick();
@@ -102,6 +107,9 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   std::unique_ptr<PeerTransport> peers_;
   std::unique_ptr<store::WritePipeline> pipeline_;
   std::unique_ptr<ClientSessions> sessions_;
+  std::unique_ptr<AdminServer> admin_;
+  std::vector<std::pair<std::string, std::string>> environment_;  // envi; fixed at open
+  int64_t started_ms_ = 0;
   store::SessionTracker tracker_;
   std::map<ConnectionId, std::shared_ptr<ClientConnection>> connections_;
   ConnectionId next_connection_ = 1;

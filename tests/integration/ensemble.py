@@ -28,13 +28,16 @@ def free_ports(count):
 
 
 class Ensemble:
-    def __init__(self, warden, nodes=3):
+    """extra_config: zoo.cfg lines ("key=value") added to every node's file."""
+
+    def __init__(self, warden, nodes=3, extra_config=()):
         self.warden = warden
         self.root = tempfile.mkdtemp(prefix="warden-ensemble-")
-        ports = free_ports(3 * nodes)
+        ports = free_ports(4 * nodes)
         self.client_ports = ports[:nodes]
         peer_ports = ports[nodes:2 * nodes]
-        election_ports = ports[2 * nodes:]
+        election_ports = ports[2 * nodes:3 * nodes]
+        self.admin_ports = ports[3 * nodes:]
         self.procs = {}
         servers = "".join(
             f"server.{i + 1}=127.0.0.1:{peer_ports[i]}:{election_ports[i]}\n" for i in range(nodes))
@@ -47,13 +50,48 @@ class Ensemble:
             with open(self.config(node), "w") as f:
                 f.write(f"tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={data}\n"
                         f"clientPort={self.client_ports[i]}\nclientPortAddress=127.0.0.1\n"
-                        f"4lw.commands.whitelist=*\n" + servers)
+                        f"4lw.commands.whitelist=*\nadmin.serverPort={self.admin_ports[i]}\n"
+                        f"admin.serverAddress=127.0.0.1\n" + servers
+                        + "".join(line + "\n" for line in extra_config))
 
     def config(self, node):
         return os.path.join(self.root, f"node{node}", "zoo.cfg")
 
     def hosts(self):
         return ",".join(f"127.0.0.1:{p}" for p in self.client_ports)
+
+    def host(self, node):
+        return f"127.0.0.1:{self.client_ports[node - 1]}"
+
+    def four_letter_word(self, node, word, timeout=2):
+        """The node's answer to a four-letter word, or None if it does not answer."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.client_ports[node - 1]),
+                                          timeout=timeout) as s:
+                s.sendall(word.encode())
+                reply = b""
+                while chunk := s.recv(4096):
+                    reply += chunk
+                return reply.decode()
+        except OSError:
+            return None
+
+    def mode(self, node):
+        """"leader", "follower", ... as `srvr` says; None if the node does not answer."""
+        for line in (self.four_letter_word(node, "srvr") or "").splitlines():
+            if line.startswith("Mode: "):
+                return line[len("Mode: "):].strip()
+        return None
+
+    def wait_for_leader_node(self, seconds=30):
+        """The running node whose `srvr` says it leads, once exactly one does."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            leaders = [node for node in self.procs if self.mode(node) == "leader"]
+            if len(leaders) == 1:
+                return leaders[0]
+            time.sleep(0.1)
+        raise RuntimeError(f"no single leader within {seconds}s")
 
     def start(self, node):
         log = open(os.path.join(self.root, f"node{node}.log"), "a")
@@ -95,7 +133,11 @@ class Ensemble:
     def kill(self, node, sig=signal.SIGKILL):
         proc = self.procs.pop(node)
         proc.send_signal(sig)
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         return proc.returncode
 
     def log(self, node):
@@ -110,15 +152,14 @@ class Ensemble:
 
 class EnsembleTestCase(unittest.TestCase):
     """One ensemble for a whole test class: started before its first test,
-    stopped after its last. Subclasses set WARDEN."""
+    stopped after its last (also when starting it failed). Subclasses set
+    WARDEN, and EXTRA_CONFIG for zoo.cfg lines of their own."""
 
     WARDEN = "build/warden"
+    EXTRA_CONFIG = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.ensemble = Ensemble(cls.WARDEN)
+        cls.ensemble = Ensemble(cls.WARDEN, extra_config=cls.EXTRA_CONFIG)
+        cls.addClassCleanup(cls.ensemble.stop)
         cls.ensemble.start_all()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ensemble.stop()
