@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "net/asio/listen_endpoint.h"
 #include "net/asio/peer_transport.h"
 
 namespace warden::net {
@@ -133,6 +134,21 @@ TEST(PeerTransport, ASenderReconnectsAfterThePeerRestarts) {
   mesh.received(2).clear();
   EXPECT_TRUE(mesh.run_until([&] { return !mesh.received(2).empty(); },
                              [&] { mesh.transport(1).send(heartbeat(2, 2)); }));
+}
+
+// zoo.cfg files of existing ensembles name hosts ("server.1=zoo1:2888:3888");
+// a node must be able to listen on what its own line names.
+TEST(ListenEndpoint, TakesIpLiteralsAndResolvesHostNames) {
+  boost::asio::io_context io;
+  EXPECT_EQ(listen_endpoint(io, "127.0.0.1", 2181),
+            boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 2181));
+  const boost::asio::ip::tcp::endpoint local = listen_endpoint(io, "localhost", 2888);
+  EXPECT_TRUE(local.address().is_loopback()) << local.address().to_string();
+  EXPECT_EQ(local.port(), 2888);
+  boost::asio::ip::tcp::acceptor acceptor(io);
+  start_listening(acceptor, "localhost", 0);
+  EXPECT_NE(acceptor.local_endpoint().port(), 0);
+  EXPECT_THROW(listen_endpoint(io, "no-such-host.invalid", 1), boost::system::system_error);
 }
 
 }  // namespace

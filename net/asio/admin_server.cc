@@ -5,6 +5,8 @@
 #include <chrono>
 #include <memory>
 
+#include "net/asio/listen_endpoint.h"
+
 namespace warden::net {
 
 namespace asio = boost::asio;
@@ -73,11 +75,7 @@ AdminServer::AdminServer(asio::io_context& io, FactsSource facts,
     : acceptor_(io), facts_(std::move(facts)), log_(std::move(log)) {}
 
 void AdminServer::start(const std::string& address, uint16_t port) {
-  const tcp::endpoint endpoint(asio::ip::make_address(address), port);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen();
+  start_listening(acceptor_, address, port);
   accept();
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 
+#include "net/asio/listen_endpoint.h"
 #include "net/asio/process_facts.h"
 #include "net/asio/write_queue.h"
 #include "net/four_letter_words.h"
@@ -163,11 +164,7 @@ std::string NodeServer::open() {
           [this](const std::string& line) { log(line); });
       peers_->start();
     }
-    const tcp::endpoint endpoint(asio::ip::make_address(config.client_address), config.client_port);
-    client_acceptor_.open(endpoint.protocol());
-    client_acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    client_acceptor_.bind(endpoint);
-    client_acceptor_.listen();
+    start_listening(client_acceptor_, config.client_address, config.client_port);
   } catch (const boost::system::system_error& error) {
     return std::string("cannot listen: ") + error.what();
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "net/asio/listen_endpoint.h"
 #include "net/asio/write_queue.h"
 #include "net/peer_codec.h"
 #include "store/byte_io.h"
@@ -234,12 +235,7 @@ PeerTransport::~PeerTransport() {
 }
 
 void PeerTransport::start() {
-  const tcp::endpoint endpoint(asio::ip::make_address(options_.listen_address),
-                               options_.listen_port);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen();
+  start_listening(acceptor_, options_.listen_address, options_.listen_port);
   accept_next();
   for (const PeerAddress& peer : options_.peers) {
     if (peer.id == options_.self) continue;
