@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   clang libclang-rt-14-dev
   libcli11-dev librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
-  librocksdb-dev libssl-dev libboost-dev nlohmann-json3-dev
+  librocksdb-dev libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev
   python3-kazoo zookeeper
 )
 

@@ -1,9 +1,11 @@
 // `warden serve --config zoo.cfg`: runs one node of a Warden ensemble from
 // an existing ZooKeeper configuration (and the myid in its dataDir), until
 // SIGINT or SIGTERM.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <string>
 #include <thread>
 
@@ -14,11 +16,17 @@
 namespace warden::tools {
 namespace {
 
+// Lines go to stderr with a millisecond stamp; every line is flushed, so a
+// node killed with SIGKILL leaves its last words in the log.
+void set_up_logging() {
+  auto logger = spdlog::stderr_logger_mt("warden");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] %v");
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
 void log_line(const std::string& line) {
-  const std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));
-  std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
+  spdlog::info("{}", line);
 }
 
 int serve(const std::string& config_path) {
@@ -28,7 +36,8 @@ int serve(const std::string& config_path) {
     return 2;
   }
   const net::ZooConfig& config = *loaded.config;
-  for (const std::string& warning : config.warnings) log_line("warning: " + warning);
+  set_up_logging();
+  for (const std::string& warning : config.warnings) spdlog::warn("{}", warning);
   net::NodeServerOptions options;
   options.config = config;
   options.log = log_line;
