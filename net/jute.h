@@ -279,8 +279,9 @@ inline constexpr size_t kJuteAlternative = JuteAlternative<T, V>::index;
 template <class... Ts>
 void read_alternative(JuteReader& reader, std::variant<Ts...>& v, size_t index) {
   assert(index < sizeof...(Ts));
+  // One arm per alternative, each void, so no value is computed and dropped.
   [&]<size_t... I>(std::index_sequence<I...>) {
-    ((I == index ? (read_field(reader, v.template emplace<I>()), true) : false) || ...);
+    ((I == index ? read_field(reader, v.template emplace<I>()) : void()), ...);
   }
   (std::index_sequence_for<Ts...>{});
 }

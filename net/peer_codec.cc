@@ -117,13 +117,14 @@ std::optional<Message> decode_peer_message(std::string_view payload) {
   if (!get_flag(r, &m.snapshot_last_chunk)) return std::nullopt;
   const uint32_t entry_count = r.u32();
   // Each entry takes at least 21 bytes: a count beyond what is left is a lie.
-  if (!r.ok() || entry_count > payload.size() / 21) return std::nullopt;
+  if (!r.ok() || entry_count > r.remaining() / 21) return std::nullopt;
   m.entries.resize(entry_count);
   for (Entry& entry : m.entries) {
     if (!get_entry(r, &entry)) return std::nullopt;
   }
   const uint32_t proposal_count = r.u32();
-  if (!r.ok() || proposal_count > payload.size() / 4) return std::nullopt;
+  // Each proposal takes at least its 4-byte length.
+  if (!r.ok() || proposal_count > r.remaining() / 4) return std::nullopt;
   m.proposals.reserve(proposal_count);
   for (uint32_t i = 0; i < proposal_count; ++i) m.proposals.emplace_back(r.bytes());
   if (!r.ok() || !r.at_end()) return std::nullopt;

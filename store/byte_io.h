@@ -55,6 +55,7 @@ class ByteReader {
   }
   bool ok() const { return ok_; }
   bool at_end() const { return offset_ == in_.size(); }
+  size_t remaining() const { return in_.size() - offset_; }
 
  private:
   template <typename T>
