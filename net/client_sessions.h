@@ -106,6 +106,12 @@ class ClientSessions {
   // This node cannot take the write now (its disk is full): the client gets
   // `error` in the reply header, in its turn, and the connection stays.
   void on_write_failed(const store::RequestKey& key, store::ErrorCode error);
+  // The leader this node followed (or this node, as leader) is gone. Writes
+  // it had not committed may never be: like a ZooKeeper server that loses
+  // its leader, every connection still waiting for a write or a sync is
+  // closed, so its client learns at once (CONNECTIONLOSS) and reconnects,
+  // with its session, wherever a leader is.
+  void on_leader_lost();
 
   // Sessions that showed life since the last call, to report to the leader.
   std::vector<store::SessionId> take_touches() { return activity_.take(); }

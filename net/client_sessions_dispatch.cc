@@ -6,6 +6,8 @@
 // CommitProcessor keeps the same per-session order).
 #include "net/client_sessions.h"
 
+#include <algorithm>
+
 namespace warden::net {
 
 using store::ErrorCode;
@@ -344,6 +346,22 @@ void ClientSessions::on_rejected(const store::RequestKey& key) {
     close_connection(*c, CloseReason::kNoLeader,
                      key.session == 0 ? "could not create a session: no leader or busy"
                                       : "write not taken: no leader or busy");
+  }
+  reap_closed();
+}
+
+void ClientSessions::on_leader_lost() {
+  for (auto& [id, c] : connections_) {
+    if (c.phase == Phase::kCreatingSession) {
+      close_connection(c, CloseReason::kNoLeader, "the leader was lost while creating a session");
+      continue;
+    }
+    const bool waiting = std::any_of(c.queue.begin(), c.queue.end(), [](const Pending& p) {
+      return (p.kind == Pending::Kind::kWrite && !p.applied) ||
+             (p.kind == Pending::Kind::kSync && !p.synced);
+    });
+    if (waiting)
+      close_connection(c, CloseReason::kNoLeader, "the leader was lost with requests in flight");
   }
   reap_closed();
 }

@@ -37,11 +37,32 @@ add_test(NAME integration_kazoo
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/kazoo_test.py $<TARGET_FILE:warden>)
 set_tests_properties(integration_kazoo PROPERTIES LABELS integration TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# `warden cli` and `warden bench` (Warden's own client), checked with kazoo.
+add_test(NAME integration_cli
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_test.py $<TARGET_FILE:warden>)
+set_tests_properties(integration_cli PROPERTIES LABELS integration TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 # The Java client, as users type it (Debian's zookeeper package).
 add_test(NAME integration_zkcli
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/zkcli_test.py $<TARGET_FILE:warden>)
 set_tests_properties(integration_zkcli PROPERTIES LABELS integration TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# kazoo's recipes with several clients each, and persistent watches (raw).
+add_test(NAME integration_kazoo_recipes
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/kazoo_recipes_test.py $<TARGET_FILE:warden>)
+# Killed leaders and nodes, failed multis, digest ACLs, oversized requests.
+add_test(NAME integration_faults
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/faults_test.py $<TARGET_FILE:warden>)
+set_tests_properties(integration_kazoo_recipes integration_faults PROPERTIES LABELS integration
+  TIMEOUT 600 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The C client (Debian's libzookeeper-mt), where tests/CMakeLists.txt built it.
+if(TARGET warden_c_client)
+  add_test(NAME integration_c_client
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/c_client_test.py
+            $<TARGET_FILE:warden> $<TARGET_FILE:warden_c_client>)
+  set_tests_properties(integration_c_client PROPERTIES LABELS integration TIMEOUT 600
+    ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+endif()
 # A full disk under one node of a real ensemble (needs root for the tmpfs;
 # skipped otherwise).
 add_test(NAME integration_disk_full

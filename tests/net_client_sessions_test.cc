@@ -719,5 +719,27 @@ TEST_F(ClientSessionsTest, ConnectionStatsFollowRequestsAndLatency) {
   EXPECT_EQ(sessions_.session_of(1), session);
 }
 
+// A ZooKeeper server that loses its leader drops its clients; Warden drops
+// those still waiting for a write or a sync, which might never be answered.
+TEST_F(ClientSessionsTest, LosingTheLeaderClosesConnectionsWaitingForWrites) {
+  open(1);
+  open(2);
+  open(3);
+  request(1, 1, OpCode::kCreate,
+          CreateRequest{"/a", "", store::open_acl(), store::CreateMode::kPersistent});
+  request(2, 1, OpCode::kSync, SyncRequest{"/"});
+  request(3, 1, OpCode::kExists, ExistsRequest{"/a", false});  // answered at once
+  take_reply(3, OpCode::kExists);
+  ASSERT_TRUE(sessions_.on_connect(4, "10.0.0.4"));
+  sessions_.on_bytes(4, connect_frame());  // its createSession is in flight
+  sessions_.on_leader_lost();
+  EXPECT_TRUE(host_.closed.count(1));
+  EXPECT_TRUE(host_.closed.count(2));
+  EXPECT_FALSE(host_.closed.count(3));
+  EXPECT_TRUE(host_.closed.count(4));
+  EXPECT_EQ(sessions_.stats().closed(CloseReason::kNoLeader), 3u);
+  EXPECT_EQ(sessions_.connection_count(), 1u);
+}
+
 }  // namespace
 }  // namespace warden::net

@@ -9,7 +9,7 @@ packages=(
   clang libclang-rt-14-dev
   libcli11-dev librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev
-  python3-kazoo zookeeper
+  python3-kazoo zookeeper libzookeeper-mt-dev
 )
 
 missing=()

@@ -383,7 +383,19 @@ void NodeServer::pump() {
     retry_due_ = false;
   } while (step_once());
   if (replica_->stalled()) fail_deferred_writes();
+  notice_leader_change();
   pumping_ = false;
+}
+
+void NodeServer::notice_leader_change() {
+  const consensus::NodeId leader = replica_->node().leader();
+  if (leader == known_leader_) return;
+  if (known_leader_ != 0) {
+    log("leader " + std::to_string(known_leader_) + " lost" +
+        (leader != 0 ? "; now following " + std::to_string(leader) : std::string()));
+    sessions_->on_leader_lost();
+  }
+  known_leader_ = leader;
 }
 
 // While the disk cannot take a Ready, writes fail at once with an error code

@@ -97,6 +97,8 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   void fail_deferred_writes();
   void answer_syncs();
   void follow_leadership();
+  // Tells the client layer when the leader it relied on is gone.
+  void notice_leader_change();
   void report_activity();
 
   NodeServerOptions options_;
@@ -110,6 +112,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   std::unique_ptr<AdminServer> admin_;
   std::vector<std::pair<std::string, std::string>> environment_;  // envi; fixed at open
   int64_t started_ms_ = 0;
+  consensus::NodeId known_leader_ = 0;
   store::SessionTracker tracker_;
   std::map<ConnectionId, std::shared_ptr<ClientConnection>> connections_;
   ConnectionId next_connection_ = 1;

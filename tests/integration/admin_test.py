@@ -19,8 +19,6 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ensemble import EnsembleTestCase  # noqa: E402
 
-from kazoo.client import KazooClient  # noqa: E402
-
 MAX_CONNECTIONS = 6
 
 
@@ -63,13 +61,6 @@ class AdminTest(EnsembleTestCase):
     def admin_port(self, node):
         return self.ensemble.admin_ports[node - 1]
 
-    def client(self, node):
-        zk = KazooClient(hosts=self.ensemble.host(node), timeout=10)
-        zk.start(timeout=15)
-        self.addCleanup(zk.close)
-        self.addCleanup(zk.stop)
-        return zk
-
     def test_commands_answer_as_json_by_name_and_by_word(self):
         states = []
         for node in (1, 2, 3):
@@ -102,14 +93,14 @@ class AdminTest(EnsembleTestCase):
         self.assertEqual(status, 200)
         self.assertTrue(content_type.startswith("text/plain; version=0.0.4"), content_type)
         self.assertIn("# TYPE warden_connections_closed_total counter", body)
-        zk = self.client(1)
+        zk = self.client(self.ensemble.host(1))
         zk.create("/metrics-probe", b"x" * 100)
         self.assertGreaterEqual(metric(self.admin_port(1), "warden_znode_count"), 2)
         self.assertGreater(metric(self.admin_port(1), "warden_packets_received_total"), 0)
         self.assertGreaterEqual(metric(self.admin_port(1), "warden_num_alive_connections"), 1)
 
     def test_every_four_letter_word_answers(self):
-        zk = self.client(2)
+        zk = self.client(self.ensemble.host(2))
         zk.create("/fourlw", b"")
         zk.create("/fourlw/eph", b"", ephemeral=True)
         zk.exists("/fourlw", watch=lambda event: None)
@@ -152,11 +143,11 @@ class AdminTest(EnsembleTestCase):
         for sock in held:
             sock.close()
         time.sleep(0.3)
-        zk = self.client(3)  # once they are gone, the address gets in again
+        zk = self.client(self.ensemble.host(3))  # once they are gone, the address gets in again
         self.assertTrue(zk.exists("/"))
 
     def test_bad_frames_close_only_their_connection(self):
-        zk = self.client(1)
+        zk = self.client(self.ensemble.host(1))
         zk.create("/survivor", b"before")
         port = self.ensemble.client_ports[0]
         before = metric(self.admin_port(1), "warden_connections_closed_total", 'reason="bad_frame"')

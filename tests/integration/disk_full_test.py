@@ -7,6 +7,7 @@ Needs root to mount the tmpfs; skipped otherwise.
 Usage: disk_full_test.py WARDEN_BINARY"""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -25,21 +26,23 @@ class DiskFull(unittest.TestCase):
     def test_writes_fail_with_an_error_code_then_resume(self):
         ensemble = Ensemble(WARDEN)
         small = os.path.join(ensemble.root, "node3")
+        with open(ensemble.config(3)) as f:
+            node3_config = f.read()  # the mount is about to hide it
         mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", small],
                                  capture_output=True).returncode == 0
         if not mounted:
             ensemble.stop()
             self.skipTest("cannot mount a tmpfs (needs root)")
+        # Cleanups run last first: stop the nodes, unmount, then remove the
+        # folder (the mount point cannot go while mounted).
+        self.addCleanup(shutil.rmtree, ensemble.root, ignore_errors=True)
         self.addCleanup(lambda: subprocess.run(["umount", "-l", small]))
         self.addCleanup(ensemble.stop)
         # The mount hid what Ensemble wrote there: write it again.
         with open(os.path.join(small, "myid"), "w") as f:
             f.write("3\n")
-        servers = "".join(line for line in open(ensemble.config(1)) if line.startswith("server."))
         with open(ensemble.config(3), "w") as f:
-            f.write(f"tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={small}\n"
-                    f"clientPort={ensemble.client_ports[2]}\nclientPortAddress=127.0.0.1\n"
-                    + servers)
+            f.write(node3_config)
         ensemble.start_all()
 
         # If node 3 led, the others elect a new leader: their writes may be

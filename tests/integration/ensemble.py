@@ -94,9 +94,10 @@ class Ensemble:
         raise RuntimeError(f"no single leader within {seconds}s")
 
     def start(self, node):
-        log = open(os.path.join(self.root, f"node{node}.log"), "a")
-        self.procs[node] = subprocess.Popen([self.warden, "serve", "--config", self.config(node)],
-                                            stdout=log, stderr=subprocess.STDOUT)
+        with open(os.path.join(self.root, f"node{node}.log"), "a") as log:
+            self.procs[node] = subprocess.Popen(
+                [self.warden, "serve", "--config", self.config(node)],
+                stdout=log, stderr=subprocess.STDOUT)
 
     def start_all(self):
         for node in range(1, len(self.client_ports) + 1):
@@ -150,6 +151,19 @@ class Ensemble:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def started_client(hosts, cleanup, **options):
+    """A started kazoo client that keeps reconnecting; `cleanup` (a test's
+    addCleanup) stops and closes it."""
+    from kazoo.client import KazooClient
+    from kazoo.retry import KazooRetry
+    zk = KazooClient(hosts=hosts, timeout=10,
+                     connection_retry=KazooRetry(max_tries=-1, max_delay=0.5), **options)
+    zk.start(timeout=20)
+    cleanup(zk.close)
+    cleanup(zk.stop)
+    return zk
+
+
 class EnsembleTestCase(unittest.TestCase):
     """One ensemble for a whole test class: started before its first test,
     stopped after its last (also when starting it failed). Subclasses set
@@ -163,3 +177,8 @@ class EnsembleTestCase(unittest.TestCase):
         cls.ensemble = Ensemble(cls.WARDEN, extra_config=cls.EXTRA_CONFIG)
         cls.addClassCleanup(cls.ensemble.stop)
         cls.ensemble.start_all()
+
+    def client(self, hosts=None, **options):
+        """A started kazoo client of the whole ensemble (or of `hosts`),
+        stopped when the test ends."""
+        return started_client(hosts or self.ensemble.hosts(), self.addCleanup, **options)

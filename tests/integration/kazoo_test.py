@@ -11,7 +11,6 @@ import threading
 import time
 import unittest
 
-from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError, NodeExistsError, BadVersionError
 from kazoo.protocol.states import EventType
 
@@ -36,12 +35,6 @@ WARDEN = sys.argv.pop(1) if len(sys.argv) > 1 else "build/warden"
 
 class KazooAgainstWarden(EnsembleTestCase):
     WARDEN = WARDEN
-
-    def client(self):
-        zk = KazooClient(hosts=self.ensemble.hosts(), timeout=10)
-        zk.start(timeout=20)
-        self.addCleanup(zk.stop)
-        return zk
 
     def test_crud_and_errors(self):
         zk = self.client()
