@@ -10,6 +10,7 @@ packages=(
   libcli11-dev librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev
   python3-kazoo zookeeper libzookeeper-mt-dev
+  mariadb-server mariadb-client libmysqlcppconn-dev python3-pymysql
 )
 
 missing=()
@@ -25,4 +26,13 @@ sudo_cmd=()
 [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
+# mariadb-server's postinst starts the system mariadbd; the tests run their own
+# instances, so forbid service starts (exit 101) for the install, unless a
+# policy is already in place (Debian's Docker images ship one).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  trap '"${sudo_cmd[@]}" rm -f "$policy"' EXIT
+  printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 755 "$policy"
+fi
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
