@@ -1,0 +1,318 @@
+#include "mysqlctl/failover_plan.h"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+#include <set>
+
+namespace warden::mysqlctl {
+namespace {
+
+struct Eligible {
+  size_t index = 0;  // into the members vector
+  GtidPosition position;
+};
+
+// Why `member` cannot be promoted at all, or "" when it can be considered.
+std::string ineligibility(const MemberRecord& member, std::string_view old_primary_id) {
+  if (member.id == old_primary_id) return "the old primary";
+  if (!member.healthy) return "unhealthy";
+  if (member.maintenance) return "in maintenance";
+  if (member.role != MemberRole::kReplica) {
+    return std::string("role is ") + member_role_name(member.role) + ", not replica";
+  }
+  if (member.priority == 0) return "priority 0 (never promoted)";
+  return "";
+}
+
+// Most advanced first, then higher priority, then smaller id: a strict weak
+// order, so the choice does not depend on the order of the input.
+bool ranks_before(const Eligible& a, const Eligible& b, const std::vector<MemberRecord>& members) {
+  const MemberRecord& ma = members[a.index];
+  const MemberRecord& mb = members[b.index];
+  if (auto order = a.position.advancement() <=> b.position.advancement(); order != 0) {
+    return order > 0;
+  }
+  if (ma.priority != mb.priority) return ma.priority > mb.priority;
+  return ma.id < mb.id;
+}
+
+// Why `loser` (eligible, not errant) lost to `winner`.
+std::string lost_reason(const Eligible& loser, const Eligible& winner,
+                        const std::vector<MemberRecord>& members) {
+  const MemberRecord& lm = members[loser.index];
+  const MemberRecord& wm = members[winner.index];
+  if (loser.position.advancement() != winner.position.advancement()) {
+    return "less advanced than " + wm.id + " (" + loser.position.format() + ")";
+  }
+  if (lm.priority != wm.priority) return "same position as " + wm.id + ", lower priority";
+  return "same position and priority as " + wm.id + ", which has the smaller id";
+}
+
+// Eligible members' positions, or an exclusion reason per member (indexed
+// like `members`) for those whose position is unusable.
+std::vector<Eligible> parse_eligible(const std::vector<MemberRecord>& members,
+                                     std::vector<std::string>& reasons) {
+  std::vector<Eligible> eligible;
+  std::set<Flavour> flavours;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (!reasons[i].empty()) continue;
+    Result<GtidPosition> position =
+        GtidPosition::parse(members[i].flavour, members[i].gtid_position);
+    if (!position.ok()) {
+      reasons[i] = "unreadable GTID position: " + position.error();
+      continue;
+    }
+    flavours.insert(members[i].flavour);
+    eligible.push_back({i, std::move(position).value()});
+  }
+  // Positions of two flavours cannot be compared; a mixed cluster is a
+  // configuration error that no choice would make safe.
+  if (flavours.size() > 1) {
+    for (const Eligible& e : eligible) reasons[e.index] = "the cluster mixes mariadb and mysql";
+    eligible.clear();
+  }
+  return eligible;
+}
+
+}  // namespace
+
+CandidateChoice choose_candidate(const std::vector<MemberRecord>& members,
+                                 std::string_view old_primary_id) {
+  std::vector<std::string> reasons(members.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    reasons[i] = ineligibility(members[i], old_primary_id);
+  }
+  std::vector<Eligible> eligible = parse_eligible(members, reasons);
+  CandidateChoice choice;
+  if (!eligible.empty()) {
+    std::sort(eligible.begin(), eligible.end(),
+              [&](const Eligible& a, const Eligible& b) { return ranks_before(a, b, members); });
+    const Eligible& winner = eligible.front();
+    choice.candidate_id = members[winner.index].id;
+    for (size_t k = 1; k < eligible.size(); ++k) {
+      const GtidPosition errant = eligible[k].position.errant_relative_to(winner.position);
+      if (errant.empty()) {
+        reasons[eligible[k].index] = lost_reason(eligible[k], winner, members);
+        continue;
+      }
+      reasons[eligible[k].index] = "has transactions the most advanced candidate " +
+                                   *choice.candidate_id + " lacks (errant: " + errant.format() +
+                                   ")";
+      choice.diverged = true;
+    }
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (choice.candidate_id && members[i].id == *choice.candidate_id) continue;
+    assert(!reasons[i].empty());
+    choice.excluded.push_back({members[i].id, reasons[i]});
+  }
+  return choice;
+}
+
+std::vector<ErrantMember> errant_members(const MemberRecord& primary,
+                                         const std::vector<MemberRecord>& members) {
+  std::vector<ErrantMember> errant;
+  Result<GtidPosition> primary_position =
+      GtidPosition::parse(primary.flavour, primary.gtid_position);
+  if (!primary_position.ok()) return errant;
+  for (const MemberRecord& member : members) {
+    if (member.id == primary.id || member.flavour != primary.flavour) continue;
+    Result<GtidPosition> position = GtidPosition::parse(member.flavour, member.gtid_position);
+    if (!position.ok()) continue;
+    GtidPosition extra = position.value().errant_relative_to(primary_position.value());
+    if (!extra.empty()) errant.push_back({member.id, extra.format()});
+  }
+  return errant;
+}
+
+const char* step_kind_name(StepKind kind) {
+  switch (kind) {
+    case StepKind::kFenceOldPrimary:
+      return "fence-old-primary";
+    case StepKind::kWaitLeaseExpiry:
+      return "wait-lease-expiry";
+    case StepKind::kWaitRelayLogApplied:
+      return "wait-relay-log-applied";
+    case StepKind::kPromote:
+      return "promote";
+    case StepKind::kRepoint:
+      return "repoint";
+    case StepKind::kPublishPrimary:
+      return "publish-primary";
+  }
+  return "?";
+}
+
+std::string describe(const FailoverStep& step) {
+  switch (step.kind) {
+    case StepKind::kFenceOldPrimary:
+      return "fence old primary " + step.member_id;
+    case StepKind::kWaitLeaseExpiry:
+      return "wait " + std::to_string(step.wait_ms) + " ms for the lease of " + step.member_id;
+    case StepKind::kWaitRelayLogApplied:
+      return "wait for " + step.member_id + " to apply its relay log (at least '" +
+             step.gtid_position + "')";
+    case StepKind::kPromote:
+      return "promote " + step.member_id;
+    case StepKind::kRepoint:
+      return "repoint " + step.member_id + " to " + step.source_id;
+    case StepKind::kPublishPrimary:
+      return "publish primary " + step.member_id + " at epoch " + std::to_string(step.epoch);
+  }
+  return "?";
+}
+
+namespace {
+
+const MemberRecord* find_member(const std::vector<MemberRecord>& members, std::string_view id) {
+  auto found = std::find_if(members.begin(), members.end(),
+                            [&](const MemberRecord& m) { return m.id == id; });
+  return found == members.end() ? nullptr : &*found;
+}
+
+FailoverStep make_step(StepKind kind, std::string member_id) {
+  FailoverStep step;
+  step.kind = kind;
+  step.member_id = std::move(member_id);
+  return step;
+}
+
+// Why `member` is left alone after `candidate` is promoted, or "" to repoint
+// it. A replica that cannot be reached now, or must not be touched, follows
+// the published primary through its own agent later.
+std::string repoint_refusal(const MemberRecord& member, const MemberRecord& candidate) {
+  if (!member.healthy) return "unhealthy";
+  if (member.maintenance) return "in maintenance";
+  if (member.role == MemberRole::kPrimary) return "reports itself primary";
+  if (member.flavour != candidate.flavour) return "another flavour than the candidate";
+  Result<GtidPosition> position = GtidPosition::parse(member.flavour, member.gtid_position);
+  if (!position.ok()) return "unreadable GTID position";
+  Result<GtidPosition> target = GtidPosition::parse(candidate.flavour, candidate.gtid_position);
+  assert(target.ok());  // choose_candidate only picks readable positions
+  const GtidPosition errant = position.value().errant_relative_to(target.value());
+  if (!errant.empty())
+    return "has transactions the new primary lacks (errant: " + errant.format() + ")";
+  return "";
+}
+
+}  // namespace
+
+FailoverOutcome plan_failover(const FailoverInput& input) {
+  FailoverOutcome outcome;
+  std::optional<std::string> old_id;
+  if (input.current_primary) old_id = input.current_primary->member_id;
+  if (old_id) {
+    const MemberRecord* old_record = find_member(input.members, *old_id);
+    if (old_record != nullptr && old_record->healthy && old_record->role == MemberRole::kPrimary) {
+      outcome.refusal = "primary " + *old_id + " is healthy: nothing to fail over";
+      return outcome;
+    }
+  }
+  outcome.choice = choose_candidate(input.members, old_id.value_or(""));
+  if (!outcome.choice.candidate_id) {
+    outcome.refusal =
+        "no eligible candidate among " + std::to_string(input.members.size()) + " members";
+    return outcome;
+  }
+  const MemberRecord& candidate = *find_member(input.members, *outcome.choice.candidate_id);
+  const uint64_t old_epoch = input.current_primary ? input.current_primary->epoch : 0;
+  assert(old_epoch < std::numeric_limits<uint64_t>::max());
+
+  FailoverPlan plan;
+  plan.old_primary_id = old_id;
+  plan.candidate_id = candidate.id;
+  plan.new_epoch = old_epoch + 1;
+  if (old_id) {
+    plan.steps.push_back(make_step(StepKind::kFenceOldPrimary, *old_id));
+    plan.steps.push_back(make_step(StepKind::kWaitLeaseExpiry, *old_id));
+    plan.steps.back().wait_ms = input.lease_wait_ms;
+  }
+  plan.steps.push_back(make_step(StepKind::kWaitRelayLogApplied, candidate.id));
+  plan.steps.back().gtid_position = candidate.gtid_position;
+  plan.steps.push_back(make_step(StepKind::kPromote, candidate.id));
+  for (const MemberRecord& member : input.members) {
+    if (member.id == candidate.id || (old_id && member.id == *old_id)) continue;
+    if (std::string why = repoint_refusal(member, candidate); !why.empty()) {
+      outcome.not_repointed.push_back({member.id, std::move(why)});
+      continue;
+    }
+    plan.steps.push_back(make_step(StepKind::kRepoint, member.id));
+    plan.steps.back().source_id = candidate.id;
+  }
+  plan.steps.push_back(make_step(StepKind::kPublishPrimary, candidate.id));
+  plan.steps.back().epoch = plan.new_epoch;
+  assert(plan_rule_error(plan).empty());
+  outcome.plan = std::move(plan);
+  return outcome;
+}
+
+namespace {
+
+// Index of the first step of `kind` on `member_id`, or npos.
+size_t find_step(const FailoverPlan& plan, StepKind kind, std::string_view member_id) {
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    if (plan.steps[i].kind == kind && plan.steps[i].member_id == member_id) return i;
+  }
+  return std::string::npos;
+}
+
+size_t count_steps(const FailoverPlan& plan, StepKind kind) {
+  return static_cast<size_t>(std::count_if(plan.steps.begin(), plan.steps.end(),
+                                           [&](const FailoverStep& s) { return s.kind == kind; }));
+}
+
+std::string promotion_order_error(const FailoverPlan& plan, size_t promote) {
+  if (plan.old_primary_id) {
+    const size_t fence = find_step(plan, StepKind::kFenceOldPrimary, *plan.old_primary_id);
+    const size_t wait = find_step(plan, StepKind::kWaitLeaseExpiry, *plan.old_primary_id);
+    if (fence == std::string::npos || fence > promote) return "promotes before fencing";
+    if (wait == std::string::npos || wait > promote) {
+      return "promotes before the old primary's lease has run out";
+    }
+  }
+  const size_t relay = find_step(plan, StepKind::kWaitRelayLogApplied, plan.candidate_id);
+  if (relay == std::string::npos || relay > promote) {
+    return "promotes before the candidate applied its relay log";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string plan_rule_error(const FailoverPlan& plan) {
+  if (plan.candidate_id.empty()) return "no candidate";
+  if (plan.old_primary_id && *plan.old_primary_id == plan.candidate_id) {
+    return "promotes the old primary";
+  }
+  if (plan.new_epoch == 0) return "epoch 0";
+  if (count_steps(plan, StepKind::kPromote) != 1) return "does not promote exactly once";
+  const size_t promote = find_step(plan, StepKind::kPromote, plan.candidate_id);
+  if (promote == std::string::npos) return "promotes someone other than the candidate";
+  if (std::string error = promotion_order_error(plan, promote); !error.empty()) return error;
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const FailoverStep& step = plan.steps[i];
+    if (step.kind != StepKind::kRepoint) continue;
+    if (i < promote) return "repoints " + step.member_id + " before the promotion";
+    if (step.source_id != plan.candidate_id || step.member_id == plan.candidate_id ||
+        (plan.old_primary_id && step.member_id == *plan.old_primary_id)) {
+      return "bad repoint: " + describe(step);
+    }
+  }
+  if (count_steps(plan, StepKind::kPublishPrimary) != 1) return "does not publish exactly once";
+  const FailoverStep& last = plan.steps.back();
+  if (last.kind != StepKind::kPublishPrimary || last.member_id != plan.candidate_id ||
+      last.epoch != plan.new_epoch) {
+    return "does not end by publishing the candidate at the new epoch";
+  }
+  return "";
+}
+
+bool may_fail_over(uint64_t now_ms, std::optional<uint64_t> last_failover_ms,
+                   uint64_t min_interval_ms) {
+  if (!last_failover_ms) return true;
+  if (now_ms < *last_failover_ms) return false;
+  return now_ms - *last_failover_ms >= min_interval_ms;
+}
+
+}  // namespace warden::mysqlctl

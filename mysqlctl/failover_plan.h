@@ -1,0 +1,162 @@
+// The failover decisions, as pure functions of what the agents published:
+// which replica to promote, which members hold errant transactions, and the
+// ordered steps of a failover. The plan is data: the agent holding the
+// failover lock carries it out step by step, and the simulator runs the same
+// functions against its model of MySQL replication and checks the outcome.
+//
+// Nothing here confirms that the primary has failed (the caller does that
+// from the cluster's view: the primary's member record gone or unhealthy),
+// measures time, or talks to MySQL.
+//
+// Reports must be read in a sensible order, because positions read at
+// different moments differ: see errant_members().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mysqlctl/gtid.h"
+#include "mysqlctl/member.h"
+
+namespace warden::mysqlctl {
+
+// A member that was not chosen, and why (for logs and `warden mysql status`).
+struct Exclusion {
+  std::string member_id;
+  std::string reason;
+
+  friend bool operator==(const Exclusion&, const Exclusion&) = default;
+};
+
+struct CandidateChoice {
+  std::optional<std::string> candidate_id;  // none when nobody is eligible
+  // Every member not chosen, in input order, each with its reason.
+  std::vector<Exclusion> excluded;
+  // Some eligible members have transactions the chosen one lacks, so the
+  // eligible positions do not form a chain: promoting loses those
+  // transactions, and those members cannot follow the new primary until an
+  // operator resolves them. The runtime may choose to hold the failover and
+  // alert instead.
+  bool diverged = false;
+};
+
+// Picks the replica to promote from the members' latest records.
+// Eligible: not `old_primary_id`, healthy, not in maintenance, role replica,
+// priority above 0, a position that parses, and all of one flavour. Lag does
+// not matter: the candidate applies its relay log before it is promoted.
+// Among the eligible, the most advanced position wins (Advancement), then the
+// higher priority, then the smaller id; members with transactions that winner
+// lacks (errant relative to it) are excluded. So when the eligible positions
+// form a chain, the winner contains every one of them.
+CandidateChoice choose_candidate(const std::vector<MemberRecord>& members,
+                                 std::string_view old_primary_id);
+
+struct ErrantMember {
+  std::string member_id;
+  std::string errant_gtids;  // formatted in the flavour's syntax
+
+  friend bool operator==(const ErrantMember&, const ErrantMember&) = default;
+};
+
+// Members (other than `primary`) that executed transactions the primary
+// lacks: they cannot safely replicate from it. The primary's position must
+// have been read after the members' (a replica reported a moment after a
+// stale primary report looks errant while it is merely up to date); members
+// of another flavour or with unreadable positions are skipped (they are
+// refused elsewhere).
+std::vector<ErrantMember> errant_members(const MemberRecord& primary,
+                                         const std::vector<MemberRecord>& members);
+
+enum class StepKind : uint8_t {
+  // Set read_only and kill client connections on the old primary. Best
+  // effort: the old primary may be unreachable, which is what the lease
+  // wait covers.
+  kFenceOldPrimary,
+  // Wait `wait_ms`, counted from when the runtime saw the old primary's lease
+  // (its session) end, so that its agent has surely fenced itself, even if it
+  // is cut off from everyone and never heard of this failover.
+  kWaitLeaseExpiry,
+  // Wait until the candidate has applied all it received (its relay log),
+  // reaching at least `gtid_position`.
+  kWaitRelayLogApplied,
+  // Stop replication on the candidate and make it writable.
+  kPromote,
+  // Point `member_id` at `source_id` by GTID (MariaDB MASTER_USE_GTID=
+  // slave_pos, MySQL SOURCE_AUTO_POSITION=1). Best effort per replica: one
+  // that fails catches up when its own agent sees the published primary.
+  kRepoint,
+  // Write the primary record {member_id, epoch}: routers follow it from now.
+  kPublishPrimary,
+};
+const char* step_kind_name(StepKind kind);
+
+struct FailoverStep {
+  StepKind kind = StepKind::kFenceOldPrimary;
+  std::string member_id;      // the member the step acts on
+  std::string source_id;      // kRepoint: the new primary
+  uint64_t wait_ms = 0;       // kWaitLeaseExpiry
+  std::string gtid_position;  // kWaitRelayLogApplied: at least this
+  uint64_t epoch = 0;         // kPublishPrimary
+
+  friend bool operator==(const FailoverStep&, const FailoverStep&) = default;
+};
+// One line for logs: "repoint r2 to r1".
+std::string describe(const FailoverStep& step);
+
+struct FailoverPlan {
+  std::optional<std::string> old_primary_id;  // none for a new cluster
+  std::string candidate_id;
+  uint64_t new_epoch = 0;
+  std::vector<FailoverStep> steps;
+};
+
+struct FailoverInput {
+  // The latest records under members/ (a member whose node is gone has none).
+  // Set `maintenance` on those with a maintenance/<id> node too.
+  std::vector<MemberRecord> members;
+  // The primary record, if the cluster ever had a primary.
+  std::optional<PrimaryRecord> current_primary;
+  // How long after its session's expiry an isolated primary's agent has
+  // surely fenced itself: the session timeout plus a margin for clock rate
+  // differences (config, not measured here).
+  uint64_t lease_wait_ms = 0;
+};
+
+struct FailoverOutcome {
+  std::optional<FailoverPlan> plan;  // none: see `refusal`
+  std::string refusal;
+  CandidateChoice choice;
+  // Members the plan does not repoint, and why (maintenance, unhealthy,
+  // diverged); their agents follow the published primary when they can.
+  std::vector<Exclusion> not_repointed;
+};
+
+// Plans a failover away from `input.current_primary`. Refuses while the old
+// primary's record says it is a healthy primary (nothing to fail over; a
+// switchover is a different, graceful procedure) and when no candidate is
+// eligible. Steps, in order: fence the old primary, wait for its lease,
+// wait for the candidate's relay log, promote it, repoint each other healthy
+// replica, publish the new primary with the next epoch. Without a primary
+// record (a new cluster) the first two are skipped and the epoch is 1.
+FailoverOutcome plan_failover(const FailoverInput& input);
+
+// Empty when `plan` keeps the orders a failover relies on, else the broken
+// rule: the candidate is promoted exactly once, after the old primary (when
+// there is one) is fenced and its lease waited out, and after the
+// candidate's relay log is applied; every
+// repoint names the candidate as source; the plan ends by publishing the
+// candidate with `new_epoch`. plan_failover's plans always pass; the
+// simulator checks plans it is handed (and planted bugs) with it.
+std::string plan_rule_error(const FailoverPlan& plan);
+
+// Anti-flapping: an automatic failover may start only `min_interval_ms`
+// after the last one. A clock that reads earlier than the last failover (it
+// came from another node, or jumped) counts as no time passed: refusing is
+// the safe side, and a switchover by an operator is not limited.
+bool may_fail_over(uint64_t now_ms, std::optional<uint64_t> last_failover_ms,
+                   uint64_t min_interval_ms);
+
+}  // namespace warden::mysqlctl

@@ -1,0 +1,259 @@
+#include "mysqlctl/member.h"
+
+#include <cassert>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace warden::mysqlctl {
+namespace {
+
+using Json = nlohmann::json;
+
+// Records are a few hundred bytes; anything far larger is not one of ours,
+// and parsing it would only cost memory.
+constexpr size_t kMaxRecordBytes = 64 * 1024;
+constexpr size_t kMaxNameLength = 64;
+constexpr size_t kMaxHostLength = 255;
+
+std::string name_error(std::string_view what, std::string_view name) {
+  if (name.empty()) return std::string(what) + " is empty";
+  if (name.size() > kMaxNameLength) {
+    return std::string(what) + " is longer than " + std::to_string(kMaxNameLength) + " characters";
+  }
+  if (name.front() == '.')
+    return std::string(what) + " '" + std::string(name) + "' starts with '.'";
+  for (char c : name) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!allowed) {
+      return std::string(what) + " '" + std::string(name) +
+             "' has a character other than letters, digits, '-', '_' and '.'";
+    }
+  }
+  return "";
+}
+
+std::string host_error(std::string_view host) {
+  if (host.empty()) return "host is empty";
+  if (host.size() > kMaxHostLength) return "host is longer than 255 characters";
+  for (char c : host) {
+    // Printable ASCII without space: names, IPv4 and IPv6 literals.
+    if (c <= ' ' || c > '~') return "host has a space, control or non-ASCII character";
+  }
+  return "";
+}
+
+// Reads typed fields out of a JSON object, keeping the first problem found.
+class FieldReader {
+ public:
+  explicit FieldReader(const Json& object) : object_(object) {}
+
+  const std::string& error() const { return error_; }
+
+  std::string string(const char* key) {
+    const Json* value = find(key, "a string", &Json::is_string);
+    return value != nullptr ? value->get<std::string>() : std::string();
+  }
+  bool boolean(const char* key) {
+    const Json* value = find(key, "true or false", &Json::is_boolean);
+    return value != nullptr && value->get<bool>();
+  }
+  // A non-negative integer no larger than `max`.
+  uint64_t unsigned_integer(const char* key, uint64_t max) {
+    const Json* value = find(key, "a non-negative integer", &Json::is_number_unsigned);
+    if (value == nullptr) return 0;
+    const auto number = value->get<uint64_t>();
+    if (number > max) fail(std::string(key) + " is above " + std::to_string(max));
+    return number;
+  }
+  // Absent or null: nullopt.
+  std::optional<uint64_t> optional_unsigned(const char* key) {
+    auto found = object_.find(key);
+    if (found == object_.end() || found->is_null()) return std::nullopt;
+    return unsigned_integer(key, std::numeric_limits<uint64_t>::max());
+  }
+  void fail(std::string why) {
+    if (error_.empty()) error_ = std::move(why);
+  }
+
+ private:
+  const Json* find(const char* key, const char* expected, bool (Json::*is_type)() const noexcept) {
+    auto found = object_.find(key);
+    if (found == object_.end()) {
+      fail(std::string("missing \"") + key + "\"");
+      return nullptr;
+    }
+    if (!((*found).*is_type)()) {
+      fail(std::string("\"") + key + "\" is not " + expected);
+      return nullptr;
+    }
+    return &*found;
+  }
+
+  const Json& object_;
+  std::string error_;
+};
+
+// Parses `text` as a JSON object, or says why it is not one.
+Result<Json> parse_object(std::string_view text, const char* what) {
+  if (text.size() > kMaxRecordBytes) {
+    return Result<Json>::failure(std::string(what) + " is larger than " +
+                                 std::to_string(kMaxRecordBytes) + " bytes");
+  }
+  Json json = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Result<Json>::failure(std::string(what) + " is not valid JSON");
+  if (!json.is_object()) {
+    return Result<Json>::failure(std::string(what) + " is not a JSON object");
+  }
+  return Result<Json>::success(std::move(json));
+}
+
+std::string join(std::string_view base, std::string_view name) {
+  return std::string(base) + "/" + std::string(name);
+}
+
+}  // namespace
+
+const char* member_role_name(MemberRole role) {
+  switch (role) {
+    case MemberRole::kPrimary:
+      return "primary";
+    case MemberRole::kReplica:
+      return "replica";
+    case MemberRole::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+std::optional<MemberRole> parse_member_role(std::string_view name) {
+  if (name == "primary") return MemberRole::kPrimary;
+  if (name == "replica") return MemberRole::kReplica;
+  if (name == "unknown") return MemberRole::kUnknown;
+  return std::nullopt;
+}
+
+std::string cluster_name_error(std::string_view cluster) {
+  return name_error("cluster name", cluster);
+}
+
+std::string member_id_error(std::string_view member_id) {
+  return name_error("member id", member_id);
+}
+
+std::string member_record_error(const MemberRecord& record) {
+  if (std::string error = member_id_error(record.id); !error.empty()) return error;
+  if (std::string error = host_error(record.host); !error.empty()) return error;
+  if (record.port == 0) return "port is 0";
+  if (record.priority > kMaxPriority) {
+    return "priority is above " + std::to_string(kMaxPriority);
+  }
+  Result<GtidPosition> position = GtidPosition::parse(record.flavour, record.gtid_position);
+  if (!position.ok()) return std::string("gtid_position: ") + position.error();
+  return "";
+}
+
+std::string encode_member(const MemberRecord& record) {
+  assert(member_record_error(record).empty());
+  Json json = {
+      {"id", record.id},
+      {"host", record.host},
+      {"port", record.port},
+      {"role", member_role_name(record.role)},
+      {"flavour", flavour_name(record.flavour)},
+      {"gtid_position", record.gtid_position},
+      {"lag_seconds", record.lag_seconds ? Json(*record.lag_seconds) : Json(nullptr)},
+      {"healthy", record.healthy},
+      {"read_only", record.read_only},
+      {"maintenance", record.maintenance},
+      {"priority", record.priority},
+  };
+  return json.dump();
+}
+
+Result<MemberRecord> decode_member(std::string_view text) {
+  Result<Json> json = parse_object(text, "member record");
+  if (!json.ok()) return Result<MemberRecord>::failure(json.error());
+  FieldReader fields(json.value());
+  MemberRecord record;
+  record.id = fields.string("id");
+  record.host = fields.string("host");
+  record.port = static_cast<uint16_t>(fields.unsigned_integer("port", UINT16_MAX));
+  const std::string role = fields.string("role");
+  const std::string flavour = fields.string("flavour");
+  record.gtid_position = fields.string("gtid_position");
+  record.lag_seconds = fields.optional_unsigned("lag_seconds");
+  record.healthy = fields.boolean("healthy");
+  record.read_only = fields.boolean("read_only");
+  record.maintenance = fields.boolean("maintenance");
+  record.priority = static_cast<uint32_t>(fields.unsigned_integer("priority", kMaxPriority));
+  if (!fields.error().empty()) {
+    return Result<MemberRecord>::failure("member record: " + fields.error());
+  }
+  const std::optional<MemberRole> parsed_role = parse_member_role(role);
+  if (!parsed_role)
+    return Result<MemberRecord>::failure("member record: unknown role '" + role + "'");
+  const std::optional<Flavour> parsed_flavour = parse_flavour(flavour);
+  if (!parsed_flavour) {
+    return Result<MemberRecord>::failure("member record: unknown flavour '" + flavour + "'");
+  }
+  record.role = *parsed_role;
+  record.flavour = *parsed_flavour;
+  if (std::string error = member_record_error(record); !error.empty()) {
+    return Result<MemberRecord>::failure("member record: " + error);
+  }
+  return Result<MemberRecord>::success(std::move(record));
+}
+
+std::string encode_primary(const PrimaryRecord& record) {
+  assert(member_id_error(record.member_id).empty());
+  return Json{{"member_id", record.member_id}, {"epoch", record.epoch}}.dump();
+}
+
+Result<PrimaryRecord> decode_primary(std::string_view text) {
+  Result<Json> json = parse_object(text, "primary record");
+  if (!json.ok()) return Result<PrimaryRecord>::failure(json.error());
+  FieldReader fields(json.value());
+  PrimaryRecord record;
+  record.member_id = fields.string("member_id");
+  record.epoch = fields.unsigned_integer("epoch", std::numeric_limits<uint64_t>::max());
+  if (fields.error().empty()) fields.fail(member_id_error(record.member_id));
+  if (!fields.error().empty()) {
+    return Result<PrimaryRecord>::failure("primary record: " + fields.error());
+  }
+  return Result<PrimaryRecord>::success(std::move(record));
+}
+
+std::string cluster_path(std::string_view cluster) {
+  assert(cluster_name_error(cluster).empty());
+  return join(kMysqlRootPath, cluster);
+}
+
+std::string members_path(std::string_view cluster) {
+  return cluster_path(cluster) + "/members";
+}
+
+std::string member_path(std::string_view cluster, std::string_view member_id) {
+  assert(member_id_error(member_id).empty());
+  return join(members_path(cluster), member_id);
+}
+
+std::string primary_path(std::string_view cluster) {
+  return cluster_path(cluster) + "/primary";
+}
+
+std::string failover_lock_path(std::string_view cluster) {
+  return cluster_path(cluster) + "/failover-lock";
+}
+
+std::string maintenance_path(std::string_view cluster) {
+  return cluster_path(cluster) + "/maintenance";
+}
+
+std::string maintenance_member_path(std::string_view cluster, std::string_view member_id) {
+  assert(member_id_error(member_id).empty());
+  return join(maintenance_path(cluster), member_id);
+}
+
+}  // namespace warden::mysqlctl

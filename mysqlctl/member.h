@@ -1,0 +1,102 @@
+// What the MySQL agents publish in the namespace, and where.
+//
+// Layout, one subtree per MySQL cluster (<cluster>: see cluster_name_error):
+//
+//   /warden/mysql/<cluster>/members/<id>      ephemeral, JSON MemberRecord: the
+//                                             member's agent writes it while its
+//                                             session lives, so a member whose
+//                                             Warden node is gone disappears
+//   /warden/mysql/<cluster>/primary           JSON PrimaryRecord: who may take
+//                                             writes, and the epoch
+//   /warden/mysql/<cluster>/failover-lock     ephemeral: held by the one agent
+//                                             carrying out a failover
+//   /warden/mysql/<cluster>/maintenance/<id>  an operator put <id> into
+//                                             maintenance (content unused)
+//
+// The primary's lease is its agent's ZooKeeper session, not a time in the
+// record: when the session expires the cluster knows, and the isolated agent
+// fences itself on its own clock. So the record holds no expiry.
+//
+// Pure encoding and validation: the agent encodes its own record, and every
+// agent, the router and `warden mysql status` decode what they read. Decoding
+// never throws; input that is not a valid record is refused with the reason.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mysqlctl/gtid.h"
+#include "mysqlctl/result.h"
+
+namespace warden::mysqlctl {
+
+enum class MemberRole : uint8_t { kPrimary, kReplica, kUnknown };
+// "primary" / "replica" / "unknown", as in the JSON.
+const char* member_role_name(MemberRole role);
+std::optional<MemberRole> parse_member_role(std::string_view name);
+
+struct MemberRecord {
+  std::string id;  // the member's name in the layout (see member_id_error)
+  std::string host;
+  uint16_t port = 3306;
+  // What the probe found the server to be (a replica has replication
+  // configured), which may lag behind what the primary record says.
+  MemberRole role = MemberRole::kUnknown;
+  Flavour flavour = Flavour::kMariaDB;
+  // MariaDB gtid_current_pos / MySQL gtid_executed, as text in `flavour`'s
+  // syntax (validated on decode).
+  std::string gtid_position;
+  // Seconds_Behind_Master; absent when unknown (replication stopped, or the
+  // member is a primary).
+  std::optional<uint64_t> lag_seconds;
+  bool healthy = false;  // the last probe succeeded
+  bool read_only = true;
+  bool maintenance = false;  // the member is in maintenance: never promoted, not repointed
+  // Candidate preference, higher first, 0..kMaxPriority. 0 means never
+  // promoted (like MongoDB's priority 0): for a backup or delayed replica.
+  uint32_t priority = 1;
+
+  friend bool operator==(const MemberRecord&, const MemberRecord&) = default;
+};
+inline constexpr uint32_t kMaxPriority = 1000;
+
+struct PrimaryRecord {
+  std::string member_id;
+  // Grows by one with every change of primary and never goes back, so a
+  // router or replica can tell a stale primary from the current one.
+  uint64_t epoch = 0;
+
+  friend bool operator==(const PrimaryRecord&, const PrimaryRecord&) = default;
+};
+
+// Empty when valid, else why not. Cluster names and member ids become path
+// elements, so they are kept to letters, digits, '-', '_' and '.' (not
+// starting with '.'), at most 64 characters: always a valid znode name and
+// safe in a log line or a shell.
+std::string cluster_name_error(std::string_view cluster);
+std::string member_id_error(std::string_view member_id);
+// Every field in range, the position parses in the record's flavour.
+std::string member_record_error(const MemberRecord& record);
+
+// Compact JSON. The record must be valid (asserted).
+std::string encode_member(const MemberRecord& record);
+// Unknown keys are ignored, so a newer agent can add fields during a rolling
+// upgrade; missing required keys, wrong types and invalid values are refused.
+Result<MemberRecord> decode_member(std::string_view json);
+
+std::string encode_primary(const PrimaryRecord& record);
+Result<PrimaryRecord> decode_primary(std::string_view json);
+
+// Paths of the layout above. Arguments must be valid (asserted).
+inline constexpr std::string_view kMysqlRootPath = "/warden/mysql";
+std::string cluster_path(std::string_view cluster);
+std::string members_path(std::string_view cluster);
+std::string member_path(std::string_view cluster, std::string_view member_id);
+std::string primary_path(std::string_view cluster);
+std::string failover_lock_path(std::string_view cluster);
+std::string maintenance_path(std::string_view cluster);
+std::string maintenance_member_path(std::string_view cluster, std::string_view member_id);
+
+}  // namespace warden::mysqlctl
