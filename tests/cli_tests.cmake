@@ -82,3 +82,9 @@ add_test(NAME mariadb_cluster
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/mariadb_cluster_test.py)
 set_tests_properties(mariadb_cluster PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# `warden mysql probe` against that harness: roles, health, GTID positions,
+# and clear errors for bad credentials, refused and silent ports.
+add_test(NAME mysql_probe
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/probe_test.py $<TARGET_FILE:warden>)
+set_tests_properties(mysql_probe PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
