@@ -165,12 +165,6 @@ std::string describe(const FailoverStep& step) {
 
 namespace {
 
-const MemberRecord* find_member(const std::vector<MemberRecord>& members, std::string_view id) {
-  auto found = std::find_if(members.begin(), members.end(),
-                            [&](const MemberRecord& m) { return m.id == id; });
-  return found == members.end() ? nullptr : &*found;
-}
-
 FailoverStep make_step(StepKind kind, std::string member_id) {
   FailoverStep step;
   step.kind = kind;

@@ -75,9 +75,11 @@ enum class StepKind : uint8_t {
   // effort: the old primary may be unreachable, which is what the lease
   // wait covers.
   kFenceOldPrimary,
-  // Wait `wait_ms`, counted from when the runtime saw the old primary's lease
-  // (its session) end, so that its agent has surely fenced itself, even if it
-  // is cut off from everyone and never heard of this failover.
+  // Wait `wait_ms` from when the step starts: what is still due of the lease
+  // wait counted from when the old primary's session was seen to end (the
+  // caller passes that remainder as lease_wait_ms), so that its agent has
+  // surely fenced itself, even if it is cut off from everyone and never
+  // heard of this failover.
   kWaitLeaseExpiry,
   // Wait until the candidate has applied all it received (its relay log),
   // reaching at least `gtid_position`.

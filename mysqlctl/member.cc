@@ -67,17 +67,26 @@ class FieldReader {
     if (number > max) fail(std::string(key) + " is above " + std::to_string(max));
     return number;
   }
+  // Absent or null: "" / false.
+  std::string optional_string(const char* key) {
+    return present(key) ? string(key) : std::string();
+  }
+  bool optional_boolean(const char* key) { return present(key) && boolean(key); }
   // Absent or null: nullopt.
-  std::optional<uint64_t> optional_unsigned(const char* key) {
-    auto found = object_.find(key);
-    if (found == object_.end() || found->is_null()) return std::nullopt;
-    return unsigned_integer(key, std::numeric_limits<uint64_t>::max());
+  std::optional<uint64_t> optional_unsigned(const char* key,
+                                            uint64_t max = std::numeric_limits<uint64_t>::max()) {
+    if (!present(key)) return std::nullopt;
+    return unsigned_integer(key, max);
   }
   void fail(std::string why) {
     if (error_.empty()) error_ = std::move(why);
   }
 
  private:
+  bool present(const char* key) const {
+    auto found = object_.find(key);
+    return found != object_.end() && !found->is_null();
+  }
   const Json* find(const char* key, const char* expected, bool (Json::*is_type)() const noexcept) {
     auto found = object_.find(key);
     if (found == object_.end()) {
@@ -146,12 +155,25 @@ std::string member_record_error(const MemberRecord& record) {
   if (std::string error = member_id_error(record.id); !error.empty()) return error;
   if (std::string error = host_error(record.host); !error.empty()) return error;
   if (record.port == 0) return "port is 0";
+  if (!record.source_host.empty()) {
+    if (std::string error = host_error(record.source_host); !error.empty()) {
+      return "source_" + error;
+    }
+  }
   if (record.priority > kMaxPriority) {
     return "priority is above " + std::to_string(kMaxPriority);
   }
   Result<GtidPosition> position = GtidPosition::parse(record.flavour, record.gtid_position);
   if (!position.ok()) return std::string("gtid_position: ") + position.error();
   return "";
+}
+
+const MemberRecord* find_member(const std::vector<MemberRecord>& members,
+                                std::string_view member_id) {
+  for (const MemberRecord& member : members) {
+    if (member.id == member_id) return &member;
+  }
+  return nullptr;
 }
 
 std::string encode_member(const MemberRecord& record) {
@@ -165,11 +187,16 @@ std::string encode_member(const MemberRecord& record) {
       {"gtid_position", record.gtid_position},
       {"lag_seconds", record.lag_seconds ? Json(*record.lag_seconds) : Json(nullptr)},
       {"healthy", record.healthy},
+      {"source_host", record.source_host},
+      {"source_port", record.source_port},
+      {"io_running", record.io_running},
+      {"problem", record.problem},
       {"read_only", record.read_only},
       {"maintenance", record.maintenance},
       {"priority", record.priority},
   };
-  return json.dump();
+  // Server error texts in `problem` may hold bytes that are not UTF-8.
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Result<MemberRecord> decode_member(std::string_view text) {
@@ -185,6 +212,12 @@ Result<MemberRecord> decode_member(std::string_view text) {
   record.gtid_position = fields.string("gtid_position");
   record.lag_seconds = fields.optional_unsigned("lag_seconds");
   record.healthy = fields.boolean("healthy");
+  // Added after the first records: absent in an older agent's record.
+  record.source_host = fields.optional_string("source_host");
+  record.source_port =
+      static_cast<uint16_t>(fields.optional_unsigned("source_port", UINT16_MAX).value_or(0));
+  record.io_running = fields.optional_boolean("io_running");
+  record.problem = fields.optional_string("problem");
   record.read_only = fields.boolean("read_only");
   record.maintenance = fields.boolean("maintenance");
   record.priority = static_cast<uint32_t>(fields.unsigned_integer("priority", kMaxPriority));
@@ -208,7 +241,12 @@ Result<MemberRecord> decode_member(std::string_view text) {
 
 std::string encode_primary(const PrimaryRecord& record) {
   assert(member_id_error(record.member_id).empty());
-  return Json{{"member_id", record.member_id}, {"epoch", record.epoch}}.dump();
+  Json json = {{"member_id", record.member_id}, {"epoch", record.epoch}};
+  if (!record.host.empty()) {
+    json["host"] = record.host;
+    json["port"] = record.port;
+  }
+  return json.dump();
 }
 
 Result<PrimaryRecord> decode_primary(std::string_view text) {
@@ -218,7 +256,10 @@ Result<PrimaryRecord> decode_primary(std::string_view text) {
   PrimaryRecord record;
   record.member_id = fields.string("member_id");
   record.epoch = fields.unsigned_integer("epoch", std::numeric_limits<uint64_t>::max());
+  record.host = fields.optional_string("host");
+  record.port = static_cast<uint16_t>(fields.optional_unsigned("port", UINT16_MAX).value_or(0));
   if (fields.error().empty()) fields.fail(member_id_error(record.member_id));
+  if (fields.error().empty() && !record.host.empty()) fields.fail(host_error(record.host));
   if (!fields.error().empty()) {
     return Result<PrimaryRecord>::failure("primary record: " + fields.error());
   }

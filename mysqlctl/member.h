@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mysqlctl/gtid.h"
 #include "mysqlctl/result.h"
@@ -51,7 +52,20 @@ struct MemberRecord {
   // Seconds_Behind_Master; absent when unknown (replication stopped, or the
   // member is a primary).
   std::optional<uint64_t> lag_seconds;
-  bool healthy = false;  // the last probe succeeded
+  // The last probe completed and the server is usable: a primary, or a
+  // replica whose SQL thread runs and whose IO thread runs or is retrying
+  // its source (so a replica whose primary just died stays a candidate).
+  bool healthy = false;
+  // Replication (replicas only): the source it is configured to follow ("" and
+  // 0 when none), and whether its IO thread is connected to it. A replica
+  // that lost its source is still healthy; its lost connection is what
+  // confirms a failed primary (see mysqlctl/agent_core.h).
+  std::string source_host;
+  uint16_t source_port = 0;
+  bool io_running = false;
+  // Why the member is unhealthy or held out of the topology (errant
+  // transactions, ...), for operators; "" when there is nothing to say.
+  std::string problem;
   bool read_only = true;
   bool maintenance = false;  // the member is in maintenance: never promoted, not repointed
   // Candidate preference, higher first, 0..kMaxPriority. 0 means never
@@ -67,6 +81,11 @@ struct PrimaryRecord {
   // Grows by one with every change of primary and never goes back, so a
   // router or replica can tell a stale primary from the current one.
   uint64_t epoch = 0;
+  // Where its server listens, so that routers need no member record and a
+  // failover can fence the old primary after its member record is gone
+  // (its Warden node died). Empty and 0 in a record that does not say.
+  std::string host;
+  uint16_t port = 0;
 
   friend bool operator==(const PrimaryRecord&, const PrimaryRecord&) = default;
 };
@@ -79,6 +98,10 @@ std::string cluster_name_error(std::string_view cluster);
 std::string member_id_error(std::string_view member_id);
 // Every field in range, the position parses in the record's flavour.
 std::string member_record_error(const MemberRecord& record);
+
+// The record of `member_id` among `members`, or null.
+const MemberRecord* find_member(const std::vector<MemberRecord>& members,
+                                std::string_view member_id);
 
 // Compact JSON. The record must be valid (asserted).
 std::string encode_member(const MemberRecord& record);

@@ -21,6 +21,35 @@ std::string thread_problem(const char* column, const std::string& state, const c
   return problem;
 }
 
+// An IO thread retrying its source ("Connecting", or "Preparing" on MySQL)
+// leaves the replica a usable server and a failover candidate: that is what
+// every replica of a primary that just died looks like. A stopped thread
+// ("No") or a stopped or failed SQL thread does not.
+bool io_thread_usable(const std::string& state) {
+  return state == "Yes" || state == "Connecting" || state == "Preparing";
+}
+
+void assess_replication(const ProbeResult& probe, ProbeAssessment& assessment) {
+  const ReplicationStatus& replication = *probe.replication;
+  const bool mariadb = probe.flavour == Flavour::kMariaDB;
+  const std::string io =
+      thread_problem(mariadb ? "Slave_IO_Running" : "Replica_IO_Running",
+                     replication.io_thread_state, "Last_IO_Error", replication.last_io_error);
+  const std::string sql =
+      thread_problem(mariadb ? "Slave_SQL_Running" : "Replica_SQL_Running",
+                     replication.sql_thread_state, "Last_SQL_Error", replication.last_sql_error);
+  assessment.healthy = io_thread_usable(replication.io_thread_state) && sql.empty();
+  if (io.empty() && sql.empty()) return;
+  const std::string source =
+      replication.source_host + ":" + std::to_string(replication.source_port);
+  if (assessment.healthy) {
+    assessment.note = "replication from " + source + " is not connected: " + io;
+    return;
+  }
+  assessment.unhealthy_reason = "replication from " + source + " is not running: " + io +
+                                (!io.empty() && !sql.empty() ? "; " : "") + sql;
+}
+
 }  // namespace
 
 Flavour flavour_of_version(const std::string& version) {
@@ -55,24 +84,9 @@ ProbeAssessment assess_probe(const ProbeResult& probe) {
     case MemberRole::kPrimary:
       assessment.healthy = true;
       break;
-    case MemberRole::kReplica: {
-      const ReplicationStatus& replication = *probe.replication;
-      const bool mariadb = probe.flavour == Flavour::kMariaDB;
-      std::string io =
-          thread_problem(mariadb ? "Slave_IO_Running" : "Replica_IO_Running",
-                         replication.io_thread_state, "Last_IO_Error", replication.last_io_error);
-      std::string sql = thread_problem(mariadb ? "Slave_SQL_Running" : "Replica_SQL_Running",
-                                       replication.sql_thread_state, "Last_SQL_Error",
-                                       replication.last_sql_error);
-      assessment.healthy = io.empty() && sql.empty();
-      if (!assessment.healthy) {
-        assessment.unhealthy_reason = "replication from " + replication.source_host + ":" +
-                                      std::to_string(replication.source_port) +
-                                      " is not running: " + io +
-                                      (!io.empty() && !sql.empty() ? "; " : "") + sql;
-      }
+    case MemberRole::kReplica:
+      assess_replication(probe, assessment);
       break;
-    }
     case MemberRole::kUnknown:
       assessment.unhealthy_reason =
           "read_only is ON and no replication is configured: neither a primary nor a replica";
@@ -91,7 +105,13 @@ Result<MemberRecord> member_record_from_probe(const ProbeResult& probe, const Pr
   record.role = assessment.role;
   record.flavour = probe.flavour;
   record.healthy = assessment.healthy;
+  record.problem = assessment.healthy ? assessment.note : assessment.unhealthy_reason;
   record.priority = priority;
+  if (probe.replication) {
+    record.source_host = probe.replication->source_host;
+    record.source_port = probe.replication->source_port;
+    record.io_running = probe.replication->io_running();
+  }
   if (probe.completed) {
     record.read_only = probe.read_only;
     if (GtidPosition::parse(probe.flavour, member_gtid_position(probe)).ok()) {

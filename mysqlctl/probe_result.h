@@ -91,10 +91,13 @@ struct ProbeAssessment {
   // (read-only with no source, or not reachable).
   MemberRole role = MemberRole::kUnknown;
   // Completed, the GTID position is readable, and either a primary or a
-  // replica with both threads running.
+  // replica whose SQL thread runs and whose IO thread runs or is retrying
+  // its source (a replica of a dead primary is a healthy candidate).
   bool healthy = false;
   // For operators and logs; empty when healthy.
   std::string unhealthy_reason;
+  // Healthy, but worth saying: a replica's IO thread is not connected.
+  std::string note;
 };
 
 ProbeAssessment assess_probe(const ProbeResult& probe);

@@ -47,6 +47,27 @@ struct ServerSpec {
 // stands for all of them.
 const std::set<std::string>& known_four_letter_words();
 
+// The MySQL agent beside this node (warden.mysql.* keys), off unless
+// warden.mysql.host is set. Names and files are checked where the agent
+// starts (tools/serve_command.cc), which knows mysqlctl's rules.
+struct MysqlAgentConfig {
+  std::string host;              // warden.mysql.host: the local MySQL (TCP)
+  uint16_t port = 3306;          // warden.mysql.port
+  std::string cluster = "main";  // warden.mysql.cluster
+  std::string member_id;         // warden.mysql.member; default "member<myid>"
+  std::string credentials_file;  // warden.mysql.credentials (required)
+  // warden.mysql.replicationCredentials: the account replicas log in to the
+  // primary with (required).
+  std::string replication_credentials_file;
+  uint32_t priority = 1;                      // warden.mysql.priority (0 = never promoted)
+  uint32_t probe_interval_ms = 500;           // warden.mysql.probeIntervalMs
+  uint32_t probe_timeout_ms = 1000;           // warden.mysql.probeTimeoutMs
+  uint32_t session_timeout_ms = 6000;         // warden.mysql.sessionTimeoutMs
+  uint32_t min_failover_interval_ms = 60000;  // warden.mysql.minFailoverIntervalMs
+
+  bool enabled() const { return !host.empty(); }
+};
+
 struct ZooConfig {
   std::string source_name;  // the zoo.cfg path, for messages
 
@@ -103,6 +124,7 @@ struct ZooConfig {
   uint64_t retain_entries = 10'000;           // entries kept behind a compaction
   uint32_t snapshot_chunk_bytes = 256 << 10;  // image chunks streamed to lagging nodes
   uint32_t election_timeout_ticks = 10;       // consensus ticks without a leader
+  MysqlAgentConfig mysql;
 
   // For the operator: warnings (unknown keys, unsupported features, odd
   // ensemble sizes) and notes (ZooKeeper keys Warden does not use). Each

@@ -291,6 +291,43 @@ bool on_election_timeout(ParseState& s, const Entry& e) {
   return read_field(s, e, 2, 10000, s.config.election_timeout_ticks);
 }
 
+// ---- The MySQL agent's keys (warden.mysql.*). ----
+
+bool on_mysql_host(ParseState& s, const Entry& e) {
+  return read_nonempty(s, e, s.config.mysql.host);
+}
+bool on_mysql_port(ParseState& s, const Entry& e) {
+  return read_field(s, e, 1, 65535, s.config.mysql.port);
+}
+bool on_mysql_cluster(ParseState& s, const Entry& e) {
+  return read_nonempty(s, e, s.config.mysql.cluster);
+}
+bool on_mysql_member(ParseState& s, const Entry& e) {
+  return read_nonempty(s, e, s.config.mysql.member_id);
+}
+bool on_mysql_credentials(ParseState& s, const Entry& e) {
+  return read_nonempty(s, e, s.config.mysql.credentials_file);
+}
+bool on_mysql_replication_credentials(ParseState& s, const Entry& e) {
+  return read_nonempty(s, e, s.config.mysql.replication_credentials_file);
+}
+bool on_mysql_priority(ParseState& s, const Entry& e) {
+  return read_field(s, e, 0, 1000, s.config.mysql.priority);
+}
+bool on_mysql_probe_interval(ParseState& s, const Entry& e) {
+  return read_field(s, e, 50, 60000, s.config.mysql.probe_interval_ms);
+}
+bool on_mysql_probe_timeout(ParseState& s, const Entry& e) {
+  return read_field(s, e, 100, 60000, s.config.mysql.probe_timeout_ms);
+}
+// Within the range a client's session timeout is clamped to by default.
+bool on_mysql_session_timeout(ParseState& s, const Entry& e) {
+  return read_field(s, e, 1000, 600000, s.config.mysql.session_timeout_ms);
+}
+bool on_mysql_min_failover_interval(ParseState& s, const Entry& e) {
+  return read_field(s, e, 0, 86'400'000, s.config.mysql.min_failover_interval_ms);
+}
+
 // ---- ZooKeeper keys Warden accepts without using. ----
 
 // A boolean that ZooKeeper checks; Warden checks it the same way, then ignores it.
@@ -390,6 +427,17 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
       {"warden.retainEntries", on_retain_entries},
       {"warden.snapshotChunkBytes", on_snapshot_chunk},
       {"warden.electionTimeoutTicks", on_election_timeout},
+      {"warden.mysql.host", on_mysql_host},
+      {"warden.mysql.port", on_mysql_port},
+      {"warden.mysql.cluster", on_mysql_cluster},
+      {"warden.mysql.member", on_mysql_member},
+      {"warden.mysql.credentials", on_mysql_credentials},
+      {"warden.mysql.replicationCredentials", on_mysql_replication_credentials},
+      {"warden.mysql.priority", on_mysql_priority},
+      {"warden.mysql.probeIntervalMs", on_mysql_probe_interval},
+      {"warden.mysql.probeTimeoutMs", on_mysql_probe_timeout},
+      {"warden.mysql.sessionTimeoutMs", on_mysql_session_timeout},
+      {"warden.mysql.minFailoverIntervalMs", on_mysql_min_failover_interval},
       {"syncEnabled", on_ignored_bool},
       {"localSessionsEnabled", on_ignored_bool},
       {"localSessionsUpgradingEnabled", on_ignored_bool},

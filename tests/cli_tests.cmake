@@ -88,3 +88,17 @@ add_test(NAME mysql_probe
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/probe_test.py $<TARGET_FILE:warden>)
 set_tests_properties(mysql_probe PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# `warden mysql fence|promote|repoint|wait-applied|semi-sync` against that harness:
+# fencing with open clients, a hand failover after SIGKILL, the old primary
+# rejoining, and clear errors.
+add_test(NAME mysql_admin
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/admin_test.py $<TARGET_FILE:warden>)
+set_tests_properties(mysql_admin PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# Automatic failover: three `warden serve` nodes with their MySQL agents
+# beside three MariaDB servers; kill -9 of the primary's mariadbd and of the
+# primary's Warden node.
+add_test(NAME mysql_failover
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/failover_test.py $<TARGET_FILE:warden>)
+set_tests_properties(mysql_failover PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

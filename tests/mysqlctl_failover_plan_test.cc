@@ -186,7 +186,7 @@ FailoverInput sample_input() {
   old_primary.healthy = false;  // its MySQL is down; its agent still reports
   input.members = {old_primary, replica("r1", "0-1-99"),       replica("r2", "0-1-97"),  sick,
                    resting,     replica("r5", "0-1-90,2-9-1"), replica("r6", "0-1-1", 0)};
-  input.current_primary = PrimaryRecord{"p", 6};
+  input.current_primary = PrimaryRecord{"p", 6, "", 0};
   input.lease_wait_ms = 4500;
   return input;
 }
@@ -476,7 +476,7 @@ RC_GTEST_PROP(MysqlctlPlanFailoverProperty, EveryPlanKeepsTheRules, ()) {
   input.members = cluster.members;
   if (*rc::gen::arbitrary<bool>()) {
     input.current_primary =
-        PrimaryRecord{cluster.old_primary_id, *rc::gen::inRange<uint64_t>(0, 1000)};
+        PrimaryRecord{cluster.old_primary_id, *rc::gen::inRange<uint64_t>(0, 1000), "", 0};
   }
   input.lease_wait_ms = *rc::gen::inRange<uint64_t>(0, 10000);
   const FailoverOutcome outcome = plan_failover(input);

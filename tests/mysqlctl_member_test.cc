@@ -28,6 +28,9 @@ MemberRecord sample_member() {
   record.read_only = true;
   record.maintenance = false;
   record.priority = 5;
+  record.source_host = "10.0.0.1";
+  record.source_port = 3306;
+  record.io_running = true;
   return record;
 }
 
@@ -54,7 +57,26 @@ TEST(MysqlctlMember, EncodesTheDocumentedFields) {
   EXPECT_EQ(json, nlohmann::json::parse(R"({
     "id": "db-2", "host": "10.0.0.2", "port": 3307, "role": "replica",
     "flavour": "mariadb", "gtid_position": "0-1-100,1-2-7", "lag_seconds": 3,
-    "healthy": true, "read_only": true, "maintenance": false, "priority": 5})"));
+    "healthy": true, "read_only": true, "maintenance": false, "priority": 5,
+    "source_host": "10.0.0.1", "source_port": 3306, "io_running": true, "problem": ""})"));
+}
+
+// An older agent's record lacks the replication fields and the problem.
+TEST(MysqlctlMember, ReplicationFieldsMayBeAbsent) {
+  nlohmann::json json = nlohmann::json::parse(encode_member(sample_member()));
+  for (const char* key : {"source_host", "source_port", "io_running", "problem"}) json.erase(key);
+  Result<MemberRecord> decoded = decode_member(json.dump());
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded.value().source_host, "");
+  EXPECT_EQ(decoded.value().source_port, 0);
+  EXPECT_FALSE(decoded.value().io_running);
+  EXPECT_EQ(decoded.value().problem, "");
+  EXPECT_NE(decode_member_error(sample_with("source_port", "70000")).find("source_port"),
+            std::string::npos);
+  EXPECT_NE(decode_member_error(sample_with("io_running", "1")).find("io_running"),
+            std::string::npos);
+  EXPECT_NE(decode_member_error(sample_with("source_host", "\"bad host\"")).find("source_host"),
+            std::string::npos);
 }
 
 TEST(MysqlctlMember, RoundTrips) {
@@ -155,7 +177,7 @@ TEST(MysqlctlMember, RolesRoundTrip) {
 }
 
 TEST(MysqlctlPrimaryRecord, RoundTripsAndRefuses) {
-  const PrimaryRecord record{"db-1", 42};
+  const PrimaryRecord record{"db-1", 42, "", 0};
   EXPECT_EQ(nlohmann::json::parse(encode_primary(record)),
             nlohmann::json::parse(R"({"member_id": "db-1", "epoch": 42})"));
   Result<PrimaryRecord> decoded = decode_primary(encode_primary(record));
@@ -177,6 +199,24 @@ TEST(MysqlctlPrimaryRecord, RoundTripsAndRefuses) {
             "primary record: \"epoch\" is not a non-negative integer");
   EXPECT_EQ(decode_primary(R"({"member_id": "", "epoch": 1})").error(),
             "primary record: member id is empty");
+}
+
+// Where the primary's server is, so a failover can fence it once its member
+// record is gone; absent in a record that does not say.
+TEST(MysqlctlPrimaryRecord, CarriesTheServerAddress) {
+  const PrimaryRecord record{"db1", 7, "10.0.0.1", 3307};
+  EXPECT_EQ(nlohmann::json::parse(encode_primary(record)),
+            nlohmann::json::parse(
+                R"({"member_id": "db1", "epoch": 7, "host": "10.0.0.1", "port": 3307})"));
+  Result<PrimaryRecord> decoded = decode_primary(encode_primary(record));
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded.value(), record);
+  decoded = decode_primary(R"({"member_id": "db1", "epoch": 7})");
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded.value().host, "");
+  EXPECT_EQ(decoded.value().port, 0);
+  EXPECT_FALSE(decode_primary(R"({"member_id": "db1", "epoch": 7, "host": "a b"})").ok());
+  EXPECT_FALSE(decode_primary(R"({"member_id": "db1", "epoch": 7, "port": 70000})").ok());
 }
 
 TEST(MysqlctlNames, ClusterNamesAndMemberIds) {
@@ -240,7 +280,7 @@ RC_GTEST_PROP(MysqlctlMemberProperty, DecodeOfEncodeIsIdentity, ()) {
   RC_ASSERT(decoded.ok());
   RC_ASSERT(decoded.value() == record);
 
-  const PrimaryRecord primary{any_name(), *rc::gen::arbitrary<uint64_t>()};
+  const PrimaryRecord primary{any_name(), *rc::gen::arbitrary<uint64_t>(), "", 0};
   Result<PrimaryRecord> decoded_primary = decode_primary(encode_primary(primary));
   RC_ASSERT(decoded_primary.ok());
   RC_ASSERT(decoded_primary.value() == primary);

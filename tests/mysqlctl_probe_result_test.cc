@@ -108,6 +108,36 @@ TEST(AssessProbe, ReplicaWithAStoppedThreadIsUnhealthyAndSaysWhich) {
             "Slave_SQL_Running is No");
 }
 
+// Every replica of a primary that just died looks like this: its IO thread
+// retries the source. It must stay a healthy candidate, with the lost
+// connection published (it is what confirms the primary's failure).
+TEST(AssessProbe, ReplicaRetryingItsSourceIsAHealthyCandidateNotConnected) {
+  ProbeResult probe = mariadb_replica();
+  probe.replication->io_thread_state = "Connecting";
+  probe.replication->last_io_error = "error reconnecting to master 'repl@127.0.0.1:3306'";
+  probe.replication->seconds_behind_source = std::nullopt;
+  const ProbeAssessment assessment = assess_probe(probe);
+  EXPECT_EQ(assessment.role, MemberRole::kReplica);
+  EXPECT_TRUE(assessment.healthy);
+  EXPECT_EQ(assessment.unhealthy_reason, "");
+  EXPECT_EQ(assessment.note,
+            "replication from 127.0.0.1:3306 is not connected: Slave_IO_Running is Connecting "
+            "(Last_IO_Error: error reconnecting to master 'repl@127.0.0.1:3306')");
+  const MemberRecord record = record_of(probe);
+  EXPECT_TRUE(record.healthy);
+  EXPECT_FALSE(record.io_running);
+  EXPECT_EQ(record.source_host, "127.0.0.1");
+  EXPECT_EQ(record.source_port, 3306);
+  EXPECT_EQ(record.problem, assessment.note);
+
+  probe.replication->io_thread_state = "Yes";
+  EXPECT_TRUE(record_of(probe).io_running);
+  EXPECT_EQ(record_of(probe).problem, "");
+  // Stopped, not retrying: an operator or an error stopped it.
+  probe.replication->io_thread_state = "No";
+  EXPECT_FALSE(assess_probe(probe).healthy);
+}
+
 TEST(AssessProbe, MySQLNamesItsOwnColumns) {
   ProbeResult probe = mariadb_replica();
   probe.version = "8.0.36";

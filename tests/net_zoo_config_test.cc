@@ -238,6 +238,40 @@ TEST(ZooConfig, EveryUsedKeySet) {
   EXPECT_TRUE(config.warnings.empty()) << joined(config.warnings);
 }
 
+// The MySQL agent beside the node: off by default, every key read.
+TEST(ZooConfig, MysqlAgentKeys) {
+  const ZooConfig off = parse_ok("dataDir=/d\nclientPort=2181\n");
+  EXPECT_FALSE(off.mysql.enabled());
+  EXPECT_EQ(off.mysql.cluster, "main");
+  EXPECT_EQ(off.mysql.port, 3306);
+  const ZooConfig config = parse_ok(
+      "dataDir=/d\nclientPort=2181\n"
+      "warden.mysql.host=10.0.0.5\n"
+      "warden.mysql.port=3307\n"
+      "warden.mysql.cluster=shop\n"
+      "warden.mysql.member=db5\n"
+      "warden.mysql.credentials=/etc/warden/agent.cnf\n"
+      "warden.mysql.replicationCredentials=/etc/warden/repl.cnf\n"
+      "warden.mysql.priority=0\n"
+      "warden.mysql.probeIntervalMs=250\n"
+      "warden.mysql.probeTimeoutMs=900\n"
+      "warden.mysql.sessionTimeoutMs=5000\n"
+      "warden.mysql.minFailoverIntervalMs=0\n");
+  EXPECT_TRUE(config.warnings.empty());
+  EXPECT_TRUE(config.mysql.enabled());
+  EXPECT_EQ(config.mysql.host, "10.0.0.5");
+  EXPECT_EQ(config.mysql.port, 3307);
+  EXPECT_EQ(config.mysql.cluster, "shop");
+  EXPECT_EQ(config.mysql.member_id, "db5");
+  EXPECT_EQ(config.mysql.credentials_file, "/etc/warden/agent.cnf");
+  EXPECT_EQ(config.mysql.replication_credentials_file, "/etc/warden/repl.cnf");
+  EXPECT_EQ(config.mysql.priority, 0u);
+  EXPECT_EQ(config.mysql.probe_interval_ms, 250u);
+  EXPECT_EQ(config.mysql.probe_timeout_ms, 900u);
+  EXPECT_EQ(config.mysql.session_timeout_ms, 5000u);
+  EXPECT_EQ(config.mysql.min_failover_interval_ms, 0u);
+}
+
 TEST(ZooConfig, KeysAndValuesAreTrimmed) {
   const ZooConfig config = parse_ok("  dataDir  =  /d  \n\tclientPort\t=\t2181\t\n");
   EXPECT_EQ(config.data_dir, "/d");
@@ -500,6 +534,18 @@ INSTANTIATE_TEST_SUITE_P(
                   kBase + "warden.electionTimeoutTicks=1\n",
                   {},
                   {"zoo.cfg:3: warden.electionTimeoutTicks:", "out of range (2..10000)"}},
+        ErrorCase{"MysqlPortOutOfRange",
+                  kBase + "warden.mysql.port=0\n",
+                  {},
+                  {"zoo.cfg:3: warden.mysql.port:", "out of range (1..65535)"}},
+        ErrorCase{"MysqlPriorityTooHigh",
+                  kBase + "warden.mysql.priority=1001\n",
+                  {},
+                  {"zoo.cfg:3: warden.mysql.priority:", "out of range (0..1000)"}},
+        ErrorCase{"MysqlHostEmpty",
+                  kBase + "warden.mysql.host=\n",
+                  {},
+                  {"zoo.cfg:3: warden.mysql.host:", "is empty"}},
         ErrorCase{"CompactEveryZero",
                   kBase + "warden.compactEveryEntries=0\n",
                   {},

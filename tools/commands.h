@@ -14,6 +14,8 @@ void add_serve_command(CLI::App& app, int* exit_code);
 void add_cli_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
 void add_mysql_command(CLI::App& app, int* exit_code);
+// `warden mysql status` and `warden mysql maintenance`, under `mysql`.
+void add_mysql_topology_commands(CLI::App& mysql, int* exit_code);
 
 // argv with zkCli.sh's spelling "-server" turned into "--server" (CLI11 has
 // no single-dash long options): for `bench` wherever it appears, for `cli`

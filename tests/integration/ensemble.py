@@ -28,9 +28,10 @@ def free_ports(count):
 
 
 class Ensemble:
-    """extra_config: zoo.cfg lines ("key=value") added to every node's file."""
+    """extra_config: zoo.cfg lines ("key=value") added to every node's file;
+    node_config(node): lines added to that node's file alone."""
 
-    def __init__(self, warden, nodes=3, extra_config=()):
+    def __init__(self, warden, nodes=3, extra_config=(), node_config=None):
         self.warden = warden
         self.root = tempfile.mkdtemp(prefix="warden-ensemble-")
         ports = free_ports(4 * nodes)
@@ -52,7 +53,9 @@ class Ensemble:
                         f"clientPort={self.client_ports[i]}\nclientPortAddress=127.0.0.1\n"
                         f"4lw.commands.whitelist=*\nadmin.serverPort={self.admin_ports[i]}\n"
                         f"admin.serverAddress=127.0.0.1\n" + servers
-                        + "".join(line + "\n" for line in extra_config))
+                        + "".join(line + "\n" for line in extra_config)
+                        + "".join(line + "\n" for line in (node_config(node) if node_config
+                                                             else ())))
 
     def config(self, node):
         return os.path.join(self.root, f"node{node}", "zoo.cfg")

@@ -48,6 +48,17 @@ _SMALL_SERVER_OPTIONS = {
 }
 
 
+def write_credentials(directory, name, user, password, mode=0o600):
+    """A MySQL option file with a [client] group, as Warden reads its
+    credentials; the password double-quoted with \\ and \" escaped."""
+    path = os.path.join(directory, name)
+    quoted = password.replace("\\", "\\\\").replace('"', '\\"')
+    with open(path, "w") as f:
+        f.write(f'[client]\nuser = {user}\npassword = "{quoted}"\n')
+    os.chmod(path, mode)
+    return path
+
+
 class MariaDBNotInstalled(RuntimeError):
     pass
 

@@ -27,20 +27,13 @@ import threading
 import time
 import unittest
 
-from mariadb import MariaDBCluster, free_ports, programs
+from mariadb import MariaDBCluster, free_ports, programs, write_credentials
 
 WARDEN = None  # set from argv[1]
 
 MONITOR_USER = "warden_monitor"
 MONITOR_PASSWORD = "monitor pass#word"  # a space and a hash, quoted in the file
 
-
-def write_credentials(directory, name, user, password, mode=0o600):
-    path = os.path.join(directory, name)
-    with open(path, "w") as f:
-        f.write(f'[client]\nuser = {user}\npassword = "{password}"\n')
-    os.chmod(path, mode)
-    return path
 
 
 class Probe:

@@ -1,0 +1,236 @@
+#include "mysqlctl/agent_core.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace warden::mysqlctl {
+namespace {
+
+bool follows(const MemberRecord& replica, const MemberRecord& source) {
+  return replica.source_host == source.host && replica.source_port == source.port;
+}
+
+// " (what it reports)", or "" when it reports nothing.
+std::string reported(const MemberRecord& member) {
+  return member.problem.empty() ? "" : " (" + member.problem + ")";
+}
+
+std::string primary_name(const PrimaryRecord& primary) {
+  return primary.member_id + " (epoch " + std::to_string(primary.epoch) + ")";
+}
+
+// What `member` has that `primary` lacks, formatted; "" when nothing (or
+// when either position is unreadable: such a member is not repointed
+// anyway, being unhealthy).
+std::string errant_gtids(const MemberRecord& member, const MemberRecord& primary) {
+  if (member.flavour != primary.flavour) return "";
+  Result<GtidPosition> mine = GtidPosition::parse(member.flavour, member.gtid_position);
+  Result<GtidPosition> theirs = GtidPosition::parse(primary.flavour, primary.gtid_position);
+  if (!mine.ok() || !theirs.ok()) return "";
+  const GtidPosition errant = mine.value().errant_relative_to(theirs.value());
+  return errant.empty() ? "" : errant.format();
+}
+
+}  // namespace
+
+const char* local_action_name(LocalAction action) {
+  switch (action) {
+    case LocalAction::kNone:
+      return "none";
+    case LocalAction::kFence:
+      return "fence";
+    case LocalAction::kMakeWritable:
+      return "make-writable";
+    case LocalAction::kRepoint:
+      return "repoint";
+    case LocalAction::kHoldOut:
+      return "hold-out";
+  }
+  return "?";
+}
+
+AgentCore::AgentCore(AgentSettings settings, uint64_t started_ms)
+    : settings_(std::move(settings)), started_ms_(started_ms) {
+  assert(settings_.fence_after_ms > 0);
+}
+
+bool AgentCore::isolated(const AgentInput& input) const {
+  // Until its first confirmation the agent counts from its start: a
+  // restarted agent beside a running primary gets as long to reach the
+  // ensemble as a confirmed one gets to hear from it again, so the primary
+  // does not stop taking writes each time its agent restarts.
+  if (!input.last_confirmed_ms) return input.now_ms >= started_ms_ + settings_.fence_after_ms;
+  // A session that was confirmed and is now lost has expired: the others
+  // may already be promoting a replica.
+  if (!input.session_alive) return true;
+  return input.now_ms >= *input.last_confirmed_ms + settings_.fence_after_ms;
+}
+
+AgentDecision AgentCore::decide(const AgentInput& input) {
+  AgentDecision decision;
+  const bool writable = input.local && input.local_probe_completed && !input.local->read_only;
+  const bool in_maintenance = input.view && input.local && input.local->maintenance;
+  // Rule 1 holds even in maintenance: a writable server nobody can vouch
+  // for is the one thing that loses writes.
+  if (writable && isolated(input)) {
+    decision.local = LocalAction::kFence;
+    decision.local_reason =
+        input.session_alive || !input.last_confirmed_ms
+            ? "no quorum confirmation for " + std::to_string(settings_.fence_after_ms) + " ms"
+            : "the agent's session is lost";
+  }
+  if (!input.view) return decision;
+  const ClusterView& view = *input.view;
+  if (decision.local == LocalAction::kNone && !in_maintenance) {
+    follow_primary(input, view, decision);
+  }
+  if (view.primary) {
+    consider_failover(input, view, decision);
+  } else {
+    consider_bootstrap(input, view, decision);
+  }
+  return decision;
+}
+
+void AgentCore::follow_primary(const AgentInput& input, const ClusterView& view,
+                               AgentDecision& decision) {
+  if (!input.local || !input.local_probe_completed || !view.primary) return;
+  const MemberRecord& me = *input.local;
+  const PrimaryRecord& primary = *view.primary;
+  if (primary.member_id == me.id) {
+    if (me.read_only && me.source_host.empty() && !isolated(input)) {
+      decision.local = LocalAction::kMakeWritable;
+      decision.local_reason = "this member is the published primary " + primary_name(primary);
+    }
+    return;
+  }
+  if (!me.read_only) {
+    decision.local = LocalAction::kFence;
+    decision.local_reason = "the published primary is " + primary_name(primary);
+    return;
+  }
+  const MemberRecord* source = find_member(view.members, primary.member_id);
+  if (source == nullptr || !source->healthy || source->role != MemberRole::kPrimary) return;
+  if (follows(me, *source)) return;
+  if (std::string errant = errant_gtids(me, *source); !errant.empty()) {
+    decision.local = LocalAction::kHoldOut;
+    decision.problem = "held out: has transactions the primary " + source->id +
+                       " lacks (errant GTIDs " + errant + ")";
+    decision.local_reason = decision.problem;
+    return;
+  }
+  decision.local = LocalAction::kRepoint;
+  decision.source = *source;
+  decision.local_reason = "follow the published primary " + primary_name(primary);
+}
+
+std::optional<uint64_t> AgentCore::primary_failed(const AgentInput& input, const ClusterView& view,
+                                                  AgentDecision& decision) {
+  const PrimaryRecord& primary = *view.primary;
+  const MemberRecord* record = find_member(view.members, primary.member_id);
+  if (record == nullptr) {
+    if (!primary_gone_since_ || primary_gone_since_->first != primary.member_id) {
+      primary_gone_since_ = {primary.member_id, input.now_ms};
+    }
+    const uint64_t gone_ms = input.now_ms - primary_gone_since_->second;
+    decision.primary_failure =
+        "primary " + primary_name(primary) + " has no member record: its agent's session ended";
+    return gone_ms >= settings_.lease_wait_ms ? 0 : settings_.lease_wait_ms - gone_ms;
+  }
+  primary_gone_since_.reset();
+  if (record->healthy && record->role == MemberRole::kPrimary) return std::nullopt;
+  if (record->maintenance) {
+    decision.failover_held = "primary " + record->id + " is in maintenance";
+    return std::nullopt;
+  }
+  size_t followers = 0;
+  for (const MemberRecord& member : view.members) {
+    if (member.id == record->id || !member.healthy || !follows(member, *record)) continue;
+    ++followers;
+    if (member.io_running) {
+      decision.failover_held = "primary " + record->id + " is unhealthy" + reported(*record) +
+                               " but replica " + member.id + " is still connected to it";
+      return std::nullopt;
+    }
+  }
+  if (followers == 0) {
+    decision.failover_held = "primary " + record->id + " is unhealthy" + reported(*record) +
+                             " and no healthy replica follows it to confirm";
+    return std::nullopt;
+  }
+  decision.primary_failure = "primary " + primary_name(primary) + " is unhealthy" +
+                             reported(*record) + " and none of its " + std::to_string(followers) +
+                             " replicas is connected to it";
+  // Its agent is alive (its record is there): it fences the server the
+  // moment it sees the new primary, so there is no lease to wait out.
+  return 0;
+}
+
+void AgentCore::consider_failover(const AgentInput& input, const ClusterView& view,
+                                  AgentDecision& decision) {
+  const std::optional<uint64_t> lease_wait_ms = primary_failed(input, view, decision);
+  if (!lease_wait_ms) return;
+  if (view.failover_lock_held) {
+    decision.failover_held = "another agent holds the failover lock";
+    return;
+  }
+  const std::optional<uint64_t> last_ms =
+      view.primary_written_ms > 0 ? std::optional<uint64_t>(view.primary_written_ms) : std::nullopt;
+  if (!may_fail_over(static_cast<uint64_t>(std::max<int64_t>(input.wall_now_ms, 0)), last_ms,
+                     settings_.min_failover_interval_ms)) {
+    decision.failover_held = "anti-flapping: the last change of primary was less than " +
+                             std::to_string(settings_.min_failover_interval_ms) + " ms ago";
+    return;
+  }
+  FailoverInput failover{
+      .members = view.members, .current_primary = view.primary, .lease_wait_ms = *lease_wait_ms};
+  FailoverOutcome outcome = plan_failover(failover);
+  if (!outcome.plan) {
+    decision.failover_held = outcome.refusal;
+    return;
+  }
+  if (outcome.plan->candidate_id == settings_.member_id) decision.failover = outcome.plan;
+}
+
+void AgentCore::consider_bootstrap(const AgentInput& input, const ClusterView& view,
+                                   AgentDecision& decision) {
+  if (input.now_ms < started_ms_ + settings_.settle_ms) return;
+  std::vector<const MemberRecord*> writable;
+  for (const MemberRecord& member : view.members) {
+    if (member.healthy && member.role == MemberRole::kPrimary) writable.push_back(&member);
+  }
+  if (writable.size() > 1) {
+    std::string names;
+    for (const MemberRecord* member : writable) names += (names.empty() ? "" : ", ") + member->id;
+    decision.failover_held = "no primary published and several members are writable: " + names;
+    return;
+  }
+  if (writable.size() == 1) {
+    // An isolated agent fences its server instead (rule 1): it cannot know
+    // whether someone was published meanwhile.
+    decision.adopt_as_primary = writable.front()->id == settings_.member_id &&
+                                !writable.front()->maintenance && !isolated(input);
+    return;
+  }
+  if (view.failover_lock_held) return;
+  // A replica still connected to its source shows a live primary that has
+  // not published yet (its agent is starting): never promote beside it.
+  for (const MemberRecord& member : view.members) {
+    if (member.io_running) {
+      decision.failover_held = "no primary published, and " + member.id +
+                               " is still connected to its source " + member.source_host + ":" +
+                               std::to_string(member.source_port);
+      return;
+    }
+  }
+  FailoverInput first;
+  first.members = view.members;
+  FailoverOutcome outcome = plan_failover(first);
+  if (!outcome.plan) {
+    decision.failover_held = "no primary published: " + outcome.refusal;
+    return;
+  }
+  if (outcome.plan->candidate_id == settings_.member_id) decision.failover = outcome.plan;
+}
+
+}  // namespace warden::mysqlctl

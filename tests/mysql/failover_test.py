@@ -1,0 +1,341 @@
+"""Automatic failover with real processes: three `warden serve` nodes, each
+running the MySQL agent beside one of three real MariaDB servers
+(mariadb.py) that replicate by GTID with semi-synchronous replication
+(AFTER_SYNC, no fallback to asynchronous).
+
+- the agents publish a member record each and adopt the writable server as
+  the first primary (epoch 1);
+- kill -9 of the primary's mariadbd while a writer commits: a replica is
+  promoted (epoch 2), the other repointed to it, and every commit the
+  writer saw acknowledged is on the new primary exactly once;
+- the old primary, restarted read-only as a managed server is configured,
+  rejoins as a replica of the new primary and catches up;
+- kill -9 of the primary's Warden process: its member record goes with its
+  session, and after the lease wait its server is fenced (read_only) and
+  a replica promoted.
+
+Needs Debian's mariadb-server, python3-pymysql and python3-kazoo.
+
+Usage: failover_test.py WARDEN_BINARY [unittest arguments]"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+
+import pymysql  # noqa: E402
+from ensemble import Ensemble, started_client  # noqa: E402
+from mariadb import MariaDBCluster, REPL_PASSWORD, REPL_USER, free_ports, write_credentials  # noqa: E402
+
+WARDEN = None  # set from argv[1]
+CLUSTER = "shop"
+MEMBERS = {1: "db1", 2: "db2", 3: "db3"}
+SESSION_TIMEOUT_MS = 4000
+
+
+
+def wait_until(what, predicate, seconds=30, interval=0.05):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds}s: {what}")
+        time.sleep(interval)
+
+
+class Writer(threading.Thread):
+    """Inserts rows 1, 2, 3, ... into shop.orders on whichever server the
+    primary record names, one autocommit insert at a time, and keeps the ids
+    whose commit was acknowledged, and when each write succeeded."""
+
+    def __init__(self, test):
+        super().__init__(daemon=True)
+        self.test = test
+        self.acknowledged = []
+        self.successes = []  # monotonic time of each acknowledged commit
+        self.errors = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        next_id = 1
+        connection, port = None, None
+        while not self.stopping.is_set():
+            try:
+                primary_port = self.test.primary_port()
+                if connection is None or port != primary_port:
+                    if connection is not None:
+                        connection.close()
+                    port = primary_port
+                    connection = pymysql.connect(host="127.0.0.1", port=port, user="writer",
+                                                 password="writer-pw", autocommit=True,
+                                                 connect_timeout=2, read_timeout=5,
+                                                 write_timeout=5)
+                with connection.cursor() as cursor:
+                    cursor.execute("INSERT INTO shop.orders (id) VALUES (%s)", (next_id,))
+                self.acknowledged.append(next_id)
+                self.successes.append(time.monotonic())
+                next_id += 1
+            except Exception:  # noqa: BLE001 - every failure is counted and retried
+                self.errors += 1
+                # The id may or may not have committed: never reuse it.
+                next_id += 1
+                if connection is not None:
+                    try:
+                        connection.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                connection = None
+                time.sleep(0.02)
+
+    def stop(self):
+        self.stopping.set()
+        self.join(30)
+
+
+class FailoverTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mariadb = MariaDBCluster(3, semi_sync=True)
+        cls.addClassCleanup(cls.mariadb.teardown)
+        cls.mariadb.start()
+        cls.mariadb[1].sql("CREATE USER 'writer'@'%' IDENTIFIED BY 'writer-pw'")
+        cls.mariadb[1].sql("GRANT ALL ON shop.* TO 'writer'@'%'")
+        cls.mariadb[1].sql("CREATE DATABASE shop")
+        cls.mariadb[1].sql("CREATE TABLE shop.orders (id INT PRIMARY KEY)")
+        cls.mariadb.wait_caught_up()
+        # Managed servers start read-only; the agent makes the primary writable.
+        for i in range(1, 4):
+            cls.mariadb[i].options["read_only"] = "ON"
+
+        cls.secrets = tempfile.mkdtemp(prefix="warden-secrets-")
+        agent = write_credentials(cls.secrets, "agent.cnf", "root", "")
+        replication = write_credentials(cls.secrets, "replication.cnf", REPL_USER, REPL_PASSWORD)
+
+        def node_config(node):
+            return [f"warden.mysql.host=127.0.0.1",
+                    f"warden.mysql.port={cls.mariadb[node].port}",
+                    f"warden.mysql.cluster={CLUSTER}",
+                    f"warden.mysql.member={MEMBERS[node]}",
+                    f"warden.mysql.credentials={agent}",
+                    f"warden.mysql.replicationCredentials={replication}",
+                    "warden.mysql.probeIntervalMs=200",
+                    f"warden.mysql.sessionTimeoutMs={SESSION_TIMEOUT_MS}",
+                    "warden.mysql.minFailoverIntervalMs=0"]
+
+        cls.ensemble = Ensemble(WARDEN, extra_config=["minSessionTimeout=2000"],
+                                node_config=node_config)
+        cls.addClassCleanup(cls.ensemble.stop)
+        cls.ensemble.start_all()
+        cls.zk = started_client(cls.ensemble.hosts(), cls.addClassCleanup)
+
+    # ---- reading what the agents publish ----
+
+    def primary_record(self):
+        try:
+            data, _ = self.zk.get(f"/warden/mysql/{CLUSTER}/primary")
+        except Exception:  # noqa: BLE001 - not published yet
+            return None
+        return json.loads(data)
+
+    def members(self):
+        path = f"/warden/mysql/{CLUSTER}/members"
+        records = {}
+        try:
+            names = self.zk.get_children(path)
+        except Exception:  # noqa: BLE001 - the agents have not made the layout yet
+            return records
+        for child in names:
+            try:
+                records[child] = json.loads(self.zk.get(f"{path}/{child}")[0])
+            except Exception:  # noqa: BLE001 - gone between the two reads
+                pass
+        return records
+
+    def node_of(self, member_id):
+        return next(node for node, name in MEMBERS.items() if name == member_id)
+
+    def primary_port(self):
+        record = self.primary_record()
+        if record is None:
+            raise RuntimeError("no primary published")
+        return self.mariadb[self.node_of(record["member_id"])].port
+
+    def agent_logs(self, lines=40):
+        """The agents' last log lines, to explain a failure."""
+        text = ""
+        for node in MEMBERS:
+            try:
+                log = [line for line in self.ensemble.log(node).splitlines()
+                       if "mysql agent" in line]
+            except OSError:
+                continue
+            text += f"\n--- node {node} ---\n" + "\n".join(log[-lines:])
+        return text
+
+    def wait_for_primary(self, epoch, seconds=30):
+        try:
+            return wait_until(f"a primary at epoch {epoch}",
+                              lambda: (r := self.primary_record()) and r["epoch"] >= epoch and r,
+                              seconds)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; published: {self.primary_record()}; members: "
+                                 f"{self.members()}{self.agent_logs()}") from None
+
+    def wait_healthy_members(self, count, seconds=30):
+        return wait_until(f"{count} healthy members",
+                          lambda: (m := self.members()) and
+                          sum(1 for r in m.values() if r["healthy"]) >= count and m, seconds)
+
+    def count_rows(self, node, ids):
+        rows = self.mariadb[node].sql("SELECT id FROM shop.orders")
+        present = {row[0] for row in rows}
+        return [i for i in ids if i not in present], len(rows) - len(present)
+
+    def assertEqual(self, first, second, msg=None):  # noqa: N802 - unittest's name
+        """With the agents' logs on failure: they say what each agent decided."""
+        if first != second:
+            msg = (msg or "") + self.agent_logs()
+        super().assertEqual(first, second, msg)
+
+    def warden_mysql(self, *args):
+        done = subprocess.run([WARDEN, "mysql", *args, "--server", self.ensemble.hosts(),
+                               "--cluster", CLUSTER], capture_output=True, text=True, timeout=60)
+        return done
+
+    # ---- tests, in order ----
+
+    def test_0_a_bad_agent_configuration_stops_serve_with_the_reason(self):
+        data = tempfile.mkdtemp(prefix="warden-badagent-", dir=self.secrets)
+        loose = write_credentials(self.secrets, "loose.cnf", "root", "", mode=0o644)
+        cases = [
+            ([f"warden.mysql.credentials={loose}"], "warden.mysql.credentials: "),
+            ([], "warden.mysql.credentials is required with warden.mysql.host"),
+            ([f"warden.mysql.credentials={loose}", "warden.mysql.member=bad/name"],
+             "warden.mysql.member: "),
+        ]
+        for lines, expected in cases:
+            config = os.path.join(data, "zoo.cfg")
+            with open(config, "w") as f:
+                f.write(f"dataDir={data}\nclientPort={free_ports(1)[0]}\n"
+                        "admin.enableServer=false\nwarden.mysql.host=127.0.0.1\n"
+                        + "".join(line + "\n" for line in lines))
+            done = subprocess.run([WARDEN, "serve", "--config", config], capture_output=True,
+                                  text=True, timeout=30)
+            self.assertEqual(done.returncode, 2, done.stderr)
+            self.assertIn(expected, done.stderr)
+
+    def test_1_agents_publish_members_and_adopt_the_writable_server(self):
+        members = self.wait_healthy_members(3)
+        self.assertEqual(sorted(members), ["db1", "db2", "db3"])
+        self.assertEqual(members["db1"]["role"], "primary")
+        self.assertEqual(members["db1"]["read_only"], False)
+        for replica in ("db2", "db3"):
+            self.assertEqual(members[replica]["role"], "replica")
+            self.assertEqual(members[replica]["source_port"], self.mariadb[1].port)
+            self.assertIs(members[replica]["io_running"], True)
+        self.assertEqual(self.wait_for_primary(1), {"member_id": "db1", "epoch": 1,
+                                                    "host": "127.0.0.1",
+                                                    "port": self.mariadb[1].port})
+        # `warden mysql status` shows the same, as a table and as JSON.
+        table = self.warden_mysql("status")
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn(f"cluster {CLUSTER}: primary db1 (epoch 1) at 127.0.0.1:{self.mariadb[1].port}",
+                      table.stdout)
+        rows = {line.split()[0]: line.split() for line in table.stdout.splitlines()[2:]}
+        self.assertEqual(rows["db1"][1:4], ["primary", "yes", "no"])
+        self.assertEqual(rows["db2"][1:4], ["replica", "yes", "yes"])
+        status = json.loads(self.warden_mysql("status", "--json").stdout)
+        self.assertEqual(status["primary"]["member_id"], "db1")
+        self.assertEqual(sorted(m["id"] for m in status["members"]), ["db1", "db2", "db3"])
+        self.assertIsNone(status["failover_lock"])
+
+    def test_1b_maintenance_is_published_by_the_members_agent(self):
+        self.wait_healthy_members(3)
+        on = self.warden_mysql("maintenance", "--member", "db3", "--on")
+        self.assertEqual((on.returncode, on.stdout), (0, "db3 maintenance on\n"), on.stderr)
+        wait_until("db3's record in maintenance", lambda: self.members()["db3"]["maintenance"])
+        self.assertIn("maintenance", self.warden_mysql("status").stdout)
+        off = self.warden_mysql("maintenance", "--member", "db3", "--off")
+        self.assertEqual(off.returncode, 0, off.stderr)
+        wait_until("db3's record out of maintenance",
+                   lambda: not self.members()["db3"]["maintenance"])
+        bad = self.warden_mysql("maintenance", "--member", "no/such", "--on")
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("member id", bad.stderr)
+
+    def test_2_killing_the_primary_mariadbd_loses_no_acknowledged_write(self):
+        self.wait_for_primary(1)
+        self.wait_healthy_members(3)
+        writer = Writer(self)
+        writer.start()
+        wait_until("the writer's first 50 commits", lambda: len(writer.acknowledged) >= 50)
+        killed_at = time.monotonic()
+        self.mariadb[1].kill()
+        record = self.wait_for_primary(2)
+        self.assertIn(record["member_id"], ("db2", "db3"))
+        new = self.node_of(record["member_id"])
+        wait_until("a commit on the new primary",
+                   lambda: writer.successes and writer.successes[-1] > killed_at)
+        gap = next(t for t in writer.successes if t > killed_at) - killed_at
+        print(f"\nkill -9 of the primary to the first acknowledged write on {record['member_id']}:"
+              f" {gap:.2f} s", file=sys.stderr)
+        wait_until("100 more commits", lambda: len(writer.acknowledged) >= 150)
+        writer.stop()
+
+        missing, duplicates = self.count_rows(new, writer.acknowledged)
+        self.assertEqual(missing, [], "acknowledged commits missing on the new primary")
+        self.assertEqual(duplicates, 0)
+        self.assertEqual(self.mariadb[new].value("SELECT @@read_only"), 0)
+        # The other replica follows the new primary and has everything.
+        other = ({2, 3} - {new}).pop()
+        wait_until(f"mariadb{other} replicating from the new primary",
+                   lambda: (s := self.mariadb.replication_status(other)) and
+                   int(s["Master_Port"]) == self.mariadb[new].port and
+                   s["Slave_IO_Running"] == "Yes")
+        self.mariadb.wait_caught_up(primary=new, replicas=[other])
+        self.assertEqual(self.count_rows(other, writer.acknowledged), ([], 0))
+        self.assertEqual(self.mariadb[other].value("SELECT @@read_only"), 1)
+
+    def test_3_the_old_primary_rejoins_as_a_replica(self):
+        record = self.wait_for_primary(2)
+        new = self.node_of(record["member_id"])
+        self.mariadb[1].start()
+        wait_until("mariadb1 replicating from the new primary",
+                   lambda: (s := self.mariadb.replication_status(1)) and
+                   int(s["Master_Port"]) == self.mariadb[new].port and
+                   s["Slave_IO_Running"] == "Yes" and s["Slave_SQL_Running"] == "Yes")
+        self.mariadb.wait_caught_up(primary=new, replicas=[1])
+        self.assertEqual(self.mariadb[1].value("SELECT @@read_only"), 1)
+        rows_new = self.mariadb[new].value("SELECT COUNT(*) FROM shop.orders")
+        self.assertEqual(self.mariadb[1].value("SELECT COUNT(*) FROM shop.orders"), rows_new)
+        members = self.wait_healthy_members(3)
+        self.assertEqual(members["db1"]["role"], "replica")
+        self.assertEqual(self.primary_record(), record)
+
+    def test_4_killing_the_primarys_warden_fences_it_and_promotes_a_replica(self):
+        record = self.wait_for_primary(2)
+        self.wait_healthy_members(3)
+        old = self.node_of(record["member_id"])
+        self.ensemble.kill(old)
+        # Its session expires, then the lease wait runs out.
+        new_record = self.wait_for_primary(3, seconds=60)
+        self.assertNotEqual(new_record["member_id"], record["member_id"])
+        new = self.node_of(new_record["member_id"])
+        self.assertEqual(self.mariadb[old].value("SELECT @@read_only"), 1)
+        self.assertEqual(self.mariadb[new].value("SELECT @@read_only"), 0)
+        self.mariadb[new].sql("INSERT INTO shop.orders (id) VALUES (1000000)")
+        self.mariadb.wait_caught_up(primary=new, replicas=[({1, 2, 3} - {old, new}).pop()])
+
+
+if __name__ == "__main__":
+    WARDEN = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
