@@ -174,8 +174,11 @@ void AgentCore::consider_failover(const AgentInput& input, const ClusterView& vi
     decision.failover_held = "another agent holds the failover lock";
     return;
   }
+  // Epoch 1 is the first primary (adopted at bootstrap), not a change of
+  // primary: the first failover is never held back by it.
+  const bool changed_before = view.primary->epoch > 1 && view.primary_written_ms > 0;
   const std::optional<uint64_t> last_ms =
-      view.primary_written_ms > 0 ? std::optional<uint64_t>(view.primary_written_ms) : std::nullopt;
+      changed_before ? std::optional<uint64_t>(view.primary_written_ms) : std::nullopt;
   if (!may_fail_over(static_cast<uint64_t>(std::max<int64_t>(input.wall_now_ms, 0)), last_ms,
                      settings_.min_failover_interval_ms)) {
     decision.failover_held = "anti-flapping: the last change of primary was less than " +

@@ -27,7 +27,8 @@
 //    word. A primary in maintenance is never failed over. The plan is
 //    mysqlctl/failover_plan.h's; only the chosen candidate's agent carries it
 //    out (under the failover lock), so agents do not race, and anti-flapping
-//    counts from the primary record's last write.
+//    counts from the primary record's last write (unless it is still the
+//    first primary, epoch 1).
 // 4. Bootstrap. Without a primary record, after settle_ms, the agent of the
 //    one healthy writable member publishes it at epoch 1; with no writable
 //    member and no replica still connected to a source (which would be a

@@ -614,6 +614,22 @@ TEST(MysqlctlAgentFailover, AntiFlappingCountsFromThePrimaryRecordsLastWrite) {
   EXPECT_EQ(decision.failover->candidate_id, "db2");
 }
 
+// The first primary (epoch 1) was adopted, not failed over to: the first
+// failover may follow it at once.
+TEST(MysqlctlAgentFailover, TheFirstPrimaryIsNotAChangeOfPrimary) {
+  AgentCore core(settings_for("db2"), 0);
+  ClusterView view = primary_unhealthy_cluster();
+  view.primary->epoch = 1;
+  view.primary_written_ms = kWallNow - 10;
+  const AgentDecision decision = core.decide(round(*find(view, "db2"), view));
+  EXPECT_EQ(decision.failover_held, "");
+  ASSERT_TRUE(decision.failover);
+  EXPECT_EQ(decision.failover->new_epoch, 2u);
+  view.primary->epoch = 2;
+  EXPECT_EQ(core.decide(round(*find(view, "db2"), view)).failover_held,
+            "anti-flapping: the last change of primary was less than 60000 ms ago");
+}
+
 TEST(MysqlctlAgentFailover, OnlyTheCandidatesAgentGetsThePlan) {
   const ClusterView view = primary_unhealthy_cluster();
   // db2 is the most advanced replica.

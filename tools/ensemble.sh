@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Starts a local 3-node Warden ensemble on loopback, each node from its own
 # ZooKeeper-style zoo.cfg and myid under .warden/ in the checkout (ignored by
-# git), prints how to connect, and stops every node on Ctrl-C.
+# git), with a MariaDB server beside each node (tools/mariadb.sh) watched by
+# that node's MySQL agent, prints how to connect and how to watch a
+# failover, and stops every process on Ctrl-C. WARDEN_NO_MYSQL=1 starts the
+# Warden nodes alone.
 #   tools/ensemble.sh [build/warden]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,16 +14,43 @@ client_ports=(2181 2182 2183)
 servers=""
 for i in 1 2 3; do servers+="server.$i=127.0.0.1:$((2887 + i)):$((3887 + i))"$'\n'; done
 
+mysql_ports=(3311 3312 3313)
+with_mysql=1
+[ "${WARDEN_NO_MYSQL:-0}" = 1 ] && with_mysql=0
+
 pids=()
+mysql_pids() {
+  for i in 1 2 3; do
+    [ -f "$base/mysql/db$i/mariadbd.pid" ] && cat "$base/mysql/db$i/mariadbd.pid"
+  done
+}
 stop() {
   trap - INT TERM
   echo
   echo "stopping the ensemble (pids ${pids[*]})"
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
+  if [ "$with_mysql" = 1 ]; then
+    local mpids
+    mpids=$(mysql_pids)
+    if [ -n "$mpids" ]; then
+      echo "stopping MariaDB (pids $(echo $mpids))"
+      kill -TERM $mpids 2>/dev/null || true
+      for pid in $mpids; do
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+      done
+    fi
+  fi
   exit 0
 }
 trap stop INT TERM
+
+if [ "$with_mysql" = 1 ]; then
+  # A fresh demo each time: new MariaDB servers, so the namespace that
+  # described the last ones goes too.
+  rm -rf "$base"/node[123]
+  "$root/tools/mariadb.sh" "$base/mysql" "${mysql_ports[@]}"
+fi
 
 for i in 1 2 3; do
   dir=$base/node$i
@@ -38,6 +68,18 @@ admin.serverAddress=127.0.0.1
 admin.serverPort=$((8080 + i))
 $servers
 CFG
+  if [ "$with_mysql" = 1 ]; then
+    cat >> "$dir/zoo.cfg" <<CFG
+warden.mysql.host=127.0.0.1
+warden.mysql.port=${mysql_ports[$((i - 1))]}
+warden.mysql.cluster=demo
+warden.mysql.member=db$i
+warden.mysql.credentials=$base/mysql/agent.cnf
+warden.mysql.replicationCredentials=$base/mysql/replication.cnf
+warden.mysql.probeIntervalMs=200
+warden.mysql.sessionTimeoutMs=4000
+CFG
+  fi
   "$warden" serve --config "$dir/zoo.cfg" >> "$base/node$i.log" 2>&1 &
   pids+=($!)
 done
@@ -52,6 +94,23 @@ Warden ensemble running: 3 nodes, data and logs under $base
   admin HTTP:     curl http://127.0.0.1:8081/commands/mntr   (nodes 1-3 on ports 8081-8083;
                   also /metrics in Prometheus format and /health)
   node logs:      tail -f $base/node*.log
-Press Ctrl-C to stop.
 INFO
+if [ "$with_mysql" = 1 ]; then
+  for _ in $(seq 1 100); do
+    "$warden" mysql status --server "$connect" --cluster demo 2>/dev/null | grep -q "primary db1" && break
+    sleep 0.1
+  done
+  cat <<INFO
+
+MariaDB: db1, db2, db3 on 127.0.0.1:${mysql_ports[0]}, ${mysql_ports[1]}, ${mysql_ports[2]} (data under $base/mysql)
+$("$warden" mysql status --server "$connect" --cluster demo 2>&1)
+
+  topology:       $warden mysql status --server $connect --cluster demo
+  write:          mariadb -h127.0.0.1 -P${mysql_ports[0]} -uroot -e "INSERT INTO demo.events () VALUES ()"
+  kill db1:       kill -9 \$(cat $base/mysql/db1/mariadbd.pid)
+                  then run the status command again: db2 or db3 is primary at epoch 2,
+                  the other replicates from it (agent logs: grep 'mysql agent' $base/node*.log)
+INFO
+fi
+echo "Press Ctrl-C to stop."
 wait
