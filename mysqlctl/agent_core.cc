@@ -81,7 +81,10 @@ AgentDecision AgentCore::decide(const AgentInput& input) {
   }
   if (!input.view) return decision;
   const ClusterView& view = *input.view;
-  if (decision.local == LocalAction::kNone && !in_maintenance) {
+  // While someone holds the failover lock (a failover, or an operator's
+  // switchover), the topology is theirs to change: a fenced primary or a
+  // promoted replica must not be undone halfway.
+  if (decision.local == LocalAction::kNone && !in_maintenance && !view.failover_lock_held) {
     follow_primary(input, view, decision);
   }
   if (view.primary) {

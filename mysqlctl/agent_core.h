@@ -19,7 +19,8 @@
 //    made writable again while its agent is confirmed. Any other read-only
 //    server that does not replicate from the primary is repointed to it,
 //    unless it holds transactions the primary lacks (errant GTIDs): then it
-//    is held out, and its record says why.
+//    is held out, and its record says why. Not while anyone holds the
+//    failover lock: a failover or switchover is changing the topology.
 // 3. Failover. The primary has failed when its member record is gone (its
 //    agent's session ended, which the ensemble decides) or when its own
 //    agent reports it unhealthy and none of the replicas that follow it is

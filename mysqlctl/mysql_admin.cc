@@ -511,6 +511,18 @@ Result<AppliedReport> wait_relay_log_applied(const ProbeTarget& target,
                                    wait_applied_server);
 }
 
+Result<std::string> wait_for_position(const ProbeTarget& target, const Credentials& credentials,
+                                      const std::string& position, int timeout_ms) {
+  return run_action<std::string>(
+      "wait-for-position", target, credentials, timeout_ms, [&](Server& server) {
+        if (!wait_applied(server, position)) {
+          server.session.fail("it had not applied " + position + " within the timeout (it is at " +
+                              read_position(server) + ")");
+        }
+        return read_position(server);
+      });
+}
+
 Result<SemiSyncReport> configure_semi_sync(const ProbeTarget& target,
                                            const Credentials& credentials, SemiSyncRole role,
                                            uint64_t source_timeout_ms, int timeout_ms) {

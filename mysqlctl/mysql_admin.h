@@ -159,6 +159,12 @@ struct AppliedReport {
 Result<AppliedReport> wait_relay_log_applied(const ProbeTarget& target,
                                              const Credentials& credentials, int timeout_ms);
 
+// Waits, within the timeout, until the server has applied `position` (a
+// position in its flavour's syntax: what a switchover's fenced primary
+// holds), with its replication left running. Returns its position then.
+Result<std::string> wait_for_position(const ProbeTarget& target, const Credentials& credentials,
+                                      const std::string& position, int timeout_ms);
+
 enum class SemiSyncRole : uint8_t { kSource, kReplica };
 
 struct SemiSyncReport {

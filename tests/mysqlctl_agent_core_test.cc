@@ -712,6 +712,28 @@ TEST(MysqlctlAgentBootstrap, AnIsolatedOrMaintainedWritableMemberIsNotAdopted) {
   EXPECT_EQ(decision.local, LocalAction::kNone);
 }
 
+// A switchover fences the primary and promotes a replica before it
+// publishes: under its lock, no agent undoes either half.
+TEST(MysqlctlAgentFollowPrimary, NothingWhileTheFailoverLockIsHeld) {
+  ClusterView view = healthy_cluster();
+  view.failover_lock_held = true;
+  MemberRecord fenced = *find(view, "db1");
+  fenced.read_only = true;
+  fenced.role = MemberRole::kUnknown;
+  AgentCore primary_agent(settings_for("db1"), 0);
+  EXPECT_EQ(primary_agent.decide(round(fenced, view)).local, LocalAction::kNone);
+  MemberRecord promoted = *find(view, "db2");
+  promoted.read_only = false;
+  promoted.role = MemberRole::kPrimary;
+  promoted.source_host.clear();
+  AgentCore replica_agent(settings_for("db2"), 0);
+  EXPECT_EQ(replica_agent.decide(round(promoted, view)).local, LocalAction::kNone);
+  // Without the lock both would act.
+  view.failover_lock_held = false;
+  EXPECT_EQ(primary_agent.decide(round(fenced, view)).local, LocalAction::kMakeWritable);
+  EXPECT_EQ(replica_agent.decide(round(promoted, view)).local, LocalAction::kFence);
+}
+
 TEST(MysqlctlAgentBootstrap, HeldWhenSeveralMembersAreWritable) {
   AgentCore core(settings_for("db1"), 0);
   const ClusterView view =

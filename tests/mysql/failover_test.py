@@ -119,6 +119,7 @@ class FailoverTest(unittest.TestCase):
         cls.secrets = tempfile.mkdtemp(prefix="warden-secrets-")
         agent = write_credentials(cls.secrets, "agent.cnf", "root", "")
         replication = write_credentials(cls.secrets, "replication.cnf", REPL_USER, REPL_PASSWORD)
+        cls.agent_credentials, cls.replication_credentials = agent, replication
 
         def node_config(node):
             return [f"warden.mysql.host=127.0.0.1",
@@ -334,6 +335,44 @@ class FailoverTest(unittest.TestCase):
         self.assertEqual(self.mariadb[new].value("SELECT @@read_only"), 0)
         self.mariadb[new].sql("INSERT INTO shop.orders (id) VALUES (1000000)")
         self.mariadb.wait_caught_up(primary=new, replicas=[({1, 2, 3} - {old, new}).pop()])
+
+    def test_5_a_switchover_loses_nothing_and_blocks_writes_briefly(self):
+        record = self.wait_for_primary(3)
+        old = self.node_of(record["member_id"])
+        members = self.wait_healthy_members(2)
+        target = next(m for m in members if m != record["member_id"] and
+                      members[m]["role"] == "replica")
+        writer = Writer(self)
+        writer.start()
+        wait_until("the writer's first 30 commits", lambda: len(writer.acknowledged) >= 30)
+        done = subprocess.run(
+            [WARDEN, "mysql", "switchover", "--server", self.ensemble.hosts(), "--cluster",
+             CLUSTER, "--to", target, "--credentials", self.agent_credentials,
+             "--replication-credentials", self.replication_credentials],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr + self.agent_logs())
+        blocked_ms = int(done.stdout.split("writes were refused for ")[1].split(" ms")[0])
+        print(f"\nswitchover to {target}: writes refused for {blocked_ms} ms", file=sys.stderr)
+        self.assertLess(blocked_ms, 2000)
+        self.assertEqual(self.primary_record()["member_id"], target)
+        self.assertEqual(self.primary_record()["epoch"], record["epoch"] + 1)
+        new = self.node_of(target)
+        count = len(writer.acknowledged)
+        wait_until("30 more commits", lambda: len(writer.acknowledged) >= count + 30)
+        writer.stop()
+        self.assertEqual(self.count_rows(new, writer.acknowledged), ([], 0))
+        self.assertEqual(self.mariadb[new].value("SELECT @@read_only"), 0)
+        self.assertEqual(self.mariadb[old].value("SELECT @@read_only"), 1)
+        status = self.mariadb.replication_status(old)
+        self.assertEqual(int(status["Master_Port"]), self.mariadb[new].port)
+        # Refused: the target is the primary now.
+        again = subprocess.run(
+            [WARDEN, "mysql", "switchover", "--server", self.ensemble.hosts(), "--cluster",
+             CLUSTER, "--to", target, "--credentials", self.agent_credentials,
+             "--replication-credentials", self.replication_credentials],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("is already the primary", again.stderr)
 
 
 if __name__ == "__main__":
