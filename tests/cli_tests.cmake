@@ -102,3 +102,10 @@ add_test(NAME mysql_failover
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/failover_test.py $<TARGET_FILE:warden>)
 set_tests_properties(mysql_failover PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The failover benchmark's smoke run (two rounds), so that it cannot rot; the
+# full run is `tests/bench/failover_bench.py build/warden` (docs/PERFORMANCE.md).
+add_test(NAME mysql_failover_bench_smoke
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/bench/failover_bench.py $<TARGET_FILE:warden>
+          --failovers 2)
+set_tests_properties(mysql_failover_bench_smoke PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

@@ -23,183 +23,36 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-
-import pymysql  # noqa: E402
-from ensemble import Ensemble, started_client  # noqa: E402
-from mariadb import MariaDBCluster, REPL_PASSWORD, REPL_USER, free_ports, write_credentials  # noqa: E402
+from managed import CLUSTER, ManagedCluster, Writer, wait_until
+from mariadb import free_ports, write_credentials
 
 WARDEN = None  # set from argv[1]
-CLUSTER = "shop"
-MEMBERS = {1: "db1", 2: "db2", 3: "db3"}
-SESSION_TIMEOUT_MS = 4000
-
-
-
-def wait_until(what, predicate, seconds=30, interval=0.05):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds}s: {what}")
-        time.sleep(interval)
-
-
-class Writer(threading.Thread):
-    """Inserts rows 1, 2, 3, ... into shop.orders on whichever server the
-    primary record names, one autocommit insert at a time, and keeps the ids
-    whose commit was acknowledged, and when each write succeeded."""
-
-    def __init__(self, test):
-        super().__init__(daemon=True)
-        self.test = test
-        self.acknowledged = []
-        self.successes = []  # monotonic time of each acknowledged commit
-        self.errors = 0
-        self.stopping = threading.Event()
-
-    def run(self):
-        next_id = 1
-        connection, port = None, None
-        while not self.stopping.is_set():
-            try:
-                primary_port = self.test.primary_port()
-                if connection is None or port != primary_port:
-                    if connection is not None:
-                        connection.close()
-                    port = primary_port
-                    connection = pymysql.connect(host="127.0.0.1", port=port, user="writer",
-                                                 password="writer-pw", autocommit=True,
-                                                 connect_timeout=2, read_timeout=5,
-                                                 write_timeout=5)
-                with connection.cursor() as cursor:
-                    cursor.execute("INSERT INTO shop.orders (id) VALUES (%s)", (next_id,))
-                self.acknowledged.append(next_id)
-                self.successes.append(time.monotonic())
-                next_id += 1
-            except Exception:  # noqa: BLE001 - every failure is counted and retried
-                self.errors += 1
-                # The id may or may not have committed: never reuse it.
-                next_id += 1
-                if connection is not None:
-                    try:
-                        connection.close()
-                    except Exception:  # noqa: BLE001
-                        pass
-                connection = None
-                time.sleep(0.02)
-
-    def stop(self):
-        self.stopping.set()
-        self.join(30)
 
 
 class FailoverTest(unittest.TestCase):
+    """Tests run in name order on one cluster; each starts from what the
+    previous one left."""
 
     @classmethod
     def setUpClass(cls):
-        cls.mariadb = MariaDBCluster(3, semi_sync=True)
-        cls.addClassCleanup(cls.mariadb.teardown)
-        cls.mariadb.start()
-        cls.mariadb[1].sql("CREATE USER 'writer'@'%' IDENTIFIED BY 'writer-pw'")
-        cls.mariadb[1].sql("GRANT ALL ON shop.* TO 'writer'@'%'")
-        cls.mariadb[1].sql("CREATE DATABASE shop")
-        cls.mariadb[1].sql("CREATE TABLE shop.orders (id INT PRIMARY KEY)")
-        cls.mariadb.wait_caught_up()
-        # Managed servers start read-only; the agent makes the primary writable.
-        for i in range(1, 4):
-            cls.mariadb[i].options["read_only"] = "ON"
+        cls.cluster = ManagedCluster(WARDEN)
+        cls.addClassCleanup(cls.cluster.stop)
+        cls.cluster.start()
+        cls.mariadb = cls.cluster.mariadb
+        cls.ensemble = cls.cluster.ensemble
+        cls.secrets = cls.cluster.secrets
+        cls.agent_credentials = cls.cluster.agent_credentials
+        cls.replication_credentials = cls.cluster.replication_credentials
 
-        cls.secrets = tempfile.mkdtemp(prefix="warden-secrets-")
-        agent = write_credentials(cls.secrets, "agent.cnf", "root", "")
-        replication = write_credentials(cls.secrets, "replication.cnf", REPL_USER, REPL_PASSWORD)
-        cls.agent_credentials, cls.replication_credentials = agent, replication
-
-        def node_config(node):
-            return [f"warden.mysql.host=127.0.0.1",
-                    f"warden.mysql.port={cls.mariadb[node].port}",
-                    f"warden.mysql.cluster={CLUSTER}",
-                    f"warden.mysql.member={MEMBERS[node]}",
-                    f"warden.mysql.credentials={agent}",
-                    f"warden.mysql.replicationCredentials={replication}",
-                    "warden.mysql.probeIntervalMs=200",
-                    f"warden.mysql.sessionTimeoutMs={SESSION_TIMEOUT_MS}",
-                    "warden.mysql.minFailoverIntervalMs=0"]
-
-        cls.ensemble = Ensemble(WARDEN, extra_config=["minSessionTimeout=2000"],
-                                node_config=node_config)
-        cls.addClassCleanup(cls.ensemble.stop)
-        cls.ensemble.start_all()
-        cls.zk = started_client(cls.ensemble.hosts(), cls.addClassCleanup)
-
-    # ---- reading what the agents publish ----
-
-    def primary_record(self):
-        try:
-            data, _ = self.zk.get(f"/warden/mysql/{CLUSTER}/primary")
-        except Exception:  # noqa: BLE001 - not published yet
-            return None
-        return json.loads(data)
-
-    def members(self):
-        path = f"/warden/mysql/{CLUSTER}/members"
-        records = {}
-        try:
-            names = self.zk.get_children(path)
-        except Exception:  # noqa: BLE001 - the agents have not made the layout yet
-            return records
-        for child in names:
-            try:
-                records[child] = json.loads(self.zk.get(f"{path}/{child}")[0])
-            except Exception:  # noqa: BLE001 - gone between the two reads
-                pass
-        return records
-
-    def node_of(self, member_id):
-        return next(node for node, name in MEMBERS.items() if name == member_id)
-
-    def primary_port(self):
-        record = self.primary_record()
-        if record is None:
-            raise RuntimeError("no primary published")
-        return self.mariadb[self.node_of(record["member_id"])].port
-
-    def agent_logs(self, lines=40):
-        """The agents' last log lines, to explain a failure."""
-        text = ""
-        for node in MEMBERS:
-            try:
-                log = [line for line in self.ensemble.log(node).splitlines()
-                       if "mysql agent" in line]
-            except OSError:
-                continue
-            text += f"\n--- node {node} ---\n" + "\n".join(log[-lines:])
-        return text
-
-    def wait_for_primary(self, epoch, seconds=30):
-        try:
-            return wait_until(f"a primary at epoch {epoch}",
-                              lambda: (r := self.primary_record()) and r["epoch"] >= epoch and r,
-                              seconds)
-        except AssertionError as error:
-            raise AssertionError(f"{error}; published: {self.primary_record()}; members: "
-                                 f"{self.members()}{self.agent_logs()}") from None
-
-    def wait_healthy_members(self, count, seconds=30):
-        return wait_until(f"{count} healthy members",
-                          lambda: (m := self.members()) and
-                          sum(1 for r in m.values() if r["healthy"]) >= count and m, seconds)
-
-    def count_rows(self, node, ids):
-        rows = self.mariadb[node].sql("SELECT id FROM shop.orders")
-        present = {row[0] for row in rows}
-        return [i for i in ids if i not in present], len(rows) - len(present)
+    def __getattr__(self, name):
+        # primary_record, members, node_of, wait_for_primary, ... are the
+        # cluster's.
+        if name == "cluster" or "cluster" not in type(self).__dict__:
+            raise AttributeError(name)
+        return getattr(type(self).cluster, name)
 
     def assertEqual(self, first, second, msg=None):  # noqa: N802 - unittest's name
         """With the agents' logs on failure: they say what each agent decided."""
@@ -276,7 +129,7 @@ class FailoverTest(unittest.TestCase):
     def test_2_killing_the_primary_mariadbd_loses_no_acknowledged_write(self):
         self.wait_for_primary(1)
         self.wait_healthy_members(3)
-        writer = Writer(self)
+        writer = Writer(self.cluster)
         writer.start()
         wait_until("the writer's first 50 commits", lambda: len(writer.acknowledged) >= 50)
         killed_at = time.monotonic()
@@ -342,7 +195,7 @@ class FailoverTest(unittest.TestCase):
         members = self.wait_healthy_members(2)
         target = next(m for m in members if m != record["member_id"] and
                       members[m]["role"] == "replica")
-        writer = Writer(self)
+        writer = Writer(self.cluster)
         writer.start()
         wait_until("the writer's first 30 commits", lambda: len(writer.acknowledged) >= 30)
         done = subprocess.run(
