@@ -181,7 +181,13 @@ void Agent::on_probe(ProbeResult result, uint64_t started_ms) {
   local_record_ = std::move(fresh);
   local_probe_completed_ = result.completed;
   probe_started_ms_ = started_ms;
-  probe_completed_ms_ = now_ms();
+  const bool stopped_primary =
+      result.completed && local_record_->read_only && local_record_->source_host.empty();
+  if (!stopped_primary) {
+    read_only_seen_ms_.reset();
+  } else if (!read_only_seen_ms_) {
+    read_only_seen_ms_ = now_ms();
+  }
   publish_member();
 }
 
@@ -363,9 +369,9 @@ void Agent::act(const AgentDecision& decision) {
   } else if (decision.adopt_as_primary) {
     adopt();
   } else if (decision.local == LocalAction::kMakeWritable &&
-             view_started_ms_ < probe_completed_ms_) {
-    // Making a server writable must rest on a view read after the probe
-    // that found it read-only: a switchover's lock, taken before it fenced
+             (!read_only_seen_ms_ || view_started_ms_ < *read_only_seen_ms_)) {
+    // Making a server writable must rest on a view read after a probe
+    // first found it read-only: a switchover's lock, taken before it fenced
     // the server, is then seen.
   } else if (decision.local != LocalAction::kNone && decision.local != LocalAction::kHoldOut) {
     run_local(decision);

@@ -127,7 +127,9 @@ class Agent : public std::enable_shared_from_this<Agent> {
   std::optional<MemberRecord> local_record_;
   bool local_probe_completed_ = false;
   uint64_t probe_started_ms_ = 0;
-  uint64_t probe_completed_ms_ = 0;
+  // When probes started finding the server read-only and replicating from
+  // nobody (a fenced or restarted primary); none while they do not.
+  std::optional<uint64_t> read_only_seen_ms_;
   bool probing_ = false;
   std::optional<ClusterView> view_;
   uint64_t view_started_ms_ = 0;

@@ -149,8 +149,16 @@ class Ensemble:
             return f.read()
 
     def stop(self):
+        """Stops every node and removes the data; $WARDEN_KEEP_LOGS names a
+        folder to copy the nodes' logs to first (for a failure's story)."""
         for node in list(self.procs):
             self.kill(node, signal.SIGTERM)
+        keep = os.environ.get("WARDEN_KEEP_LOGS")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for name in os.listdir(self.root):
+                if name.endswith(".log"):
+                    shutil.copy(os.path.join(self.root, name), keep)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

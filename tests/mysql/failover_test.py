@@ -20,13 +20,14 @@ Usage: failover_test.py WARDEN_BINARY [unittest arguments]"""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
-from managed import CLUSTER, ManagedCluster, Writer, wait_until
+from managed import CLUSTER, SESSION_TIMEOUT_MS, ManagedCluster, Writer, wait_until
 from mariadb import free_ports, write_credentials
 
 WARDEN = None  # set from argv[1]
@@ -137,9 +138,9 @@ class FailoverTest(unittest.TestCase):
         record = self.wait_for_primary(2)
         self.assertIn(record["member_id"], ("db2", "db3"))
         new = self.node_of(record["member_id"])
-        wait_until("a commit on the new primary",
-                   lambda: writer.successes and writer.successes[-1] > killed_at)
-        gap = next(t for t in writer.successes if t > killed_at) - killed_at
+        gap = wait_until("a commit on the new primary",
+                         lambda: writer.first_success_on(self.mariadb[new].port,
+                                                         killed_at)) - killed_at
         print(f"\nkill -9 of the primary to the first acknowledged write on {record['member_id']}:"
               f" {gap:.2f} s", file=sys.stderr)
         wait_until("100 more commits", lambda: len(writer.acknowledged) >= 150)
@@ -226,6 +227,56 @@ class FailoverTest(unittest.TestCase):
             capture_output=True, text=True, timeout=60)
         self.assertEqual(again.returncode, 1)
         self.assertIn("is already the primary", again.stderr)
+
+    def test_6_an_agent_refused_by_its_server_says_why_and_fails_nothing_over(self):
+        record = self.wait_for_primary(4)
+        primary = self.node_of(record["member_id"])
+        # The agents log in as root over TCP; replication uses its own
+        # account and keeps streaming. The change replicates everywhere.
+        self.mariadb[primary].sql("ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY 'not-the-agents'")
+        try:
+            wait_until("every agent reporting the refused login",
+                       lambda: (m := self.members()) and all(
+                           "login refused" in r["problem"] for r in m.values()))
+            time.sleep(2)  # ten probe rounds
+            self.assertEqual(self.primary_record(), record)
+            self.assertEqual(self.mariadb[primary].value("SELECT @@read_only"), 0)
+        finally:
+            self.mariadb[primary].sql("ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY ''")
+        self.wait_healthy_members(2)
+        self.assertEqual(self.primary_record(), record)
+
+    def test_7_a_primary_cut_off_from_the_ensemble_fences_itself(self):
+        record = self.wait_for_primary(4)
+        primary = self.node_of(record["member_id"])
+        self.wait_healthy_members(2)
+        # Two nodes are left (test 4 killed one): stopping the other leaves
+        # the primary's node without a quorum, its agent without answers.
+        others = [node for node in self.ensemble.procs if node != primary]
+        self.assertEqual(len(others), 1)
+        stopped_at = time.monotonic()
+        for node in others:
+            self.ensemble.procs[node].send_signal(signal.SIGSTOP)
+        try:
+            wait_until("the cut-off primary fenced",
+                       lambda: self.mariadb[primary].value("SELECT @@read_only") == 1, seconds=15)
+            fenced_s = time.monotonic() - stopped_at
+            print(f"\ncut off primary fenced after {fenced_s:.2f} s", file=sys.stderr)
+            # Its agent fences within two thirds of its session timeout
+            # (plus a probe round or two), before the session could expire.
+            self.assertLess(fenced_s, SESSION_TIMEOUT_MS / 1000)
+        finally:
+            for node in others:
+                self.ensemble.procs[node].send_signal(signal.SIGCONT)
+        # Back in touch, and still the published primary: writable again.
+        try:
+            wait_until("the primary writable again",
+                       lambda: self.mariadb[primary].value("SELECT @@read_only") == 0, seconds=30)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: published {self.primary_record()}, members "
+                                 f"{self.members()}{self.agent_logs()}") from None
+        current = self.primary_record()
+        self.assertEqual(current["member_id"], record["member_id"])
 
 
 if __name__ == "__main__":

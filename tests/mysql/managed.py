@@ -49,6 +49,7 @@ class Writer(threading.Thread):
         self.cluster = cluster
         self.acknowledged = []
         self.successes = []  # monotonic time of each acknowledged commit
+        self.success_ports = []  # and the port of the server that acknowledged it
         self.errors = 0
         self.stopping = threading.Event()
 
@@ -70,6 +71,7 @@ class Writer(threading.Thread):
                     cursor.execute("INSERT INTO shop.orders (id) VALUES (%s)", (next_id,))
                 self.acknowledged.append(next_id)
                 self.successes.append(time.monotonic())
+                self.success_ports.append(port)
                 next_id += 1
             except Exception:  # noqa: BLE001 - every failure is counted and retried
                 self.errors += 1
@@ -83,6 +85,14 @@ class Writer(threading.Thread):
                 connection = None
                 time.sleep(0.02)
 
+    def first_success_on(self, port, after):
+        """When the first commit acknowledged by the server on `port` after
+        `after` (monotonic) arrived, or None."""
+        for when, where in zip(list(self.successes), list(self.success_ports)):
+            if when > after and where == port:
+                return when
+        return None
+
     def stop(self):
         self.stopping.set()
         self.join(30)
@@ -92,8 +102,10 @@ class ManagedCluster:
     """The three servers and three nodes; `mariadb` and `ensemble` are the
     harnesses, `zk` a kazoo client of the ensemble."""
 
-    def __init__(self, warden):
+    def __init__(self, warden, node_config=None):
+        """node_config(node): more zoo.cfg lines for that node's file."""
         self.warden = warden
+        self.extra_node_config = node_config
         self.mariadb = None
         self.ensemble = None
         self.zk = None
@@ -139,7 +151,8 @@ class ManagedCluster:
                     f"warden.mysql.replicationCredentials={replication}",
                     "warden.mysql.probeIntervalMs=200",
                     f"warden.mysql.sessionTimeoutMs={SESSION_TIMEOUT_MS}",
-                    "warden.mysql.minFailoverIntervalMs=0"]
+                    "warden.mysql.minFailoverIntervalMs=0",
+                    *(self.extra_node_config(node) if self.extra_node_config else [])]
 
         self.ensemble = Ensemble(self.warden, extra_config=["minSessionTimeout=2000"],
                                 node_config=node_config)
