@@ -178,6 +178,17 @@ void Agent::on_probe(ProbeResult result, uint64_t started_ms) {
   fresh.maintenance = maintenance_.count(fresh.id) > 0;
   if (!problem_.empty()) fresh.problem = problem_;
   if (!fresh.healthy) log_change(last_failure_, "local server unhealthy: " + fresh.problem);
+  if (fresh.semi_sync_replicas) {
+    // With no replica to acknowledge, commits wait (no fallback): say so
+    // once, and when it ends.
+    log_change(last_semi_sync_note_,
+               *fresh.semi_sync_replicas == 0
+                   ? "commits wait: no replica is connected to acknowledge them "
+                     "(semi-synchronous replication, semi_sync " +
+                         fresh.semi_sync + ")"
+                   : std::to_string(*fresh.semi_sync_replicas) +
+                         " replicas acknowledge commits (semi_sync " + fresh.semi_sync + ")");
+  }
   local_record_ = std::move(fresh);
   local_probe_completed_ = result.completed;
   probe_started_ms_ = started_ms;
@@ -368,7 +379,7 @@ void Agent::act(const AgentDecision& decision) {
     run_failover(*decision.failover, *view_);
   } else if (decision.adopt_as_primary) {
     adopt();
-  } else if (decision.local == LocalAction::kMakeWritable &&
+  } else if (decision.local == LocalAction::kMakeWritable && local_record_->read_only &&
              (!read_only_seen_ms_ || view_started_ms_ < *read_only_seen_ms_)) {
     // Making a server writable must rest on a view read after a probe
     // first found it read-only: a switchover's lock, taken before it fenced

@@ -146,6 +146,7 @@ class Agent : public std::enable_shared_from_this<Agent> {
   bool acting_ = false;
   uint64_t action_ended_ms_ = 0;
   mutable std::string last_held_;
+  mutable std::string last_semi_sync_note_;
   mutable std::string last_failure_;
 };
 

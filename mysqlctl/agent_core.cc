@@ -104,6 +104,13 @@ void AgentCore::follow_primary(const AgentInput& input, const ClusterView& view,
     if (me.read_only && me.source_host.empty() && !isolated(input)) {
       decision.local = LocalAction::kMakeWritable;
       decision.local_reason = "this member is the published primary " + primary_name(primary);
+    } else if (!me.read_only && settings_.require_semi_sync &&
+               (me.semi_sync == "off" || me.semi_sync == "may-fall-back") && !isolated(input)) {
+      // Making it writable again configures semi-sync as promote does: an
+      // acknowledged commit must be on a replica, never only here.
+      decision.local = LocalAction::kMakeWritable;
+      decision.local_reason = "semi-synchronous replication is " + me.semi_sync +
+                              " on the primary: configuring it never to fall back";
     }
     return;
   }

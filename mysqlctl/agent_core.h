@@ -16,7 +16,9 @@
 // 2. Following the published primary. A writable server that the primary
 //    record does not name is fenced. The named primary's server, read-only
 //    with no replication (it restarted, or fenced itself while cut off), is
-//    made writable again while its agent is confirmed. Any other read-only
+//    made writable again while its agent is confirmed, and its
+//    semi-synchronous replication set never to fall back when it is off or
+//    may fall back. Any other read-only
 //    server that does not replicate from the primary is repointed to it,
 //    unless it holds transactions the primary lacks (errant GTIDs): then it
 //    is held out, and its record says why. Not while anyone holds the
@@ -63,6 +65,10 @@ struct AgentSettings {
   uint64_t lease_wait_ms = 8000;
   // Anti-flapping: at least this long between automatic failovers.
   uint64_t min_failover_interval_ms = 60000;
+  // The primary's semi-synchronous replication must be on and never fall
+  // back to asynchronous (an acknowledged commit is then always on a
+  // replica); when the probe finds otherwise, the agent configures it.
+  bool require_semi_sync = true;
   // Without a primary record, wait this long after starting before
   // bootstrapping, so that every member has published.
   uint64_t settle_ms = 3000;

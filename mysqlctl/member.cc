@@ -155,6 +155,10 @@ std::string member_record_error(const MemberRecord& record) {
   if (std::string error = member_id_error(record.id); !error.empty()) return error;
   if (std::string error = host_error(record.host); !error.empty()) return error;
   if (record.port == 0) return "port is 0";
+  if (record.semi_sync != "" && record.semi_sync != "on" && record.semi_sync != "off" &&
+      record.semi_sync != "may-fall-back") {
+    return "semi_sync '" + record.semi_sync + "' is not on, off or may-fall-back";
+  }
   if (!record.source_host.empty()) {
     if (std::string error = host_error(record.source_host); !error.empty()) {
       return "source_" + error;
@@ -191,6 +195,9 @@ std::string encode_member(const MemberRecord& record) {
       {"source_port", record.source_port},
       {"io_running", record.io_running},
       {"problem", record.problem},
+      {"semi_sync", record.semi_sync},
+      {"semi_sync_replicas",
+       record.semi_sync_replicas ? Json(*record.semi_sync_replicas) : Json(nullptr)},
       {"read_only", record.read_only},
       {"maintenance", record.maintenance},
       {"priority", record.priority},
@@ -218,6 +225,8 @@ Result<MemberRecord> decode_member(std::string_view text) {
       static_cast<uint16_t>(fields.optional_unsigned("source_port", UINT16_MAX).value_or(0));
   record.io_running = fields.optional_boolean("io_running");
   record.problem = fields.optional_string("problem");
+  record.semi_sync = fields.optional_string("semi_sync");
+  record.semi_sync_replicas = fields.optional_unsigned("semi_sync_replicas");
   record.read_only = fields.boolean("read_only");
   record.maintenance = fields.boolean("maintenance");
   record.priority = static_cast<uint32_t>(fields.unsigned_integer("priority", kMaxPriority));

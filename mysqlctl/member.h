@@ -66,6 +66,13 @@ struct MemberRecord {
   // Why the member is unhealthy or held out of the topology (errant
   // transactions, ...), for operators; "" when there is nothing to say.
   std::string problem;
+  // Semi-synchronous replication as a source (a writable member): "on" when
+  // enabled and never falling back to asynchronous, "may-fall-back" when
+  // enabled with a timeout that lets it, "off", or "" when the server has
+  // no such feature or is not a primary. And how many replicas are
+  // connected to acknowledge; with none, commits wait.
+  std::string semi_sync;
+  std::optional<uint64_t> semi_sync_replicas;
   bool read_only = true;
   bool maintenance = false;  // the member is in maintenance: never promoted, not repointed
   // Candidate preference, higher first, 0..kMaxPriority. 0 means never

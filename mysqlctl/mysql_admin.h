@@ -44,11 +44,6 @@
 
 namespace warden::mysqlctl {
 
-// rpl_semi_sync_master_timeout for a primary that must never fall back to
-// asynchronous replication: about 49.7 days, the largest value MySQL accepts
-// (MariaDB accepts more). A commit no replica acknowledges waits instead.
-constexpr uint64_t kSemiSyncNeverFallBackMs = 4'294'967'295;
-
 struct FenceReport {
   // Client connections ended: everyone's but the fence's own, replication
   // threads and the server's own threads.

@@ -24,7 +24,7 @@ struct MysqlOperatorOptions {
   int relay_log_timeout_ms = 60000;
   // A primary's semi-sync timeout: the default never falls back to
   // asynchronous replication, so a commit no replica acknowledges waits.
-  uint64_t semi_sync_timeout_ms = 4'294'967'295;
+  uint64_t semi_sync_timeout_ms = kSemiSyncNoFallbackMs;
 };
 
 class ConnectorMysqlOperator final : public MysqlOperator {

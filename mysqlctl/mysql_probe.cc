@@ -25,10 +25,12 @@ constexpr const char* kProbePrivileges =
 constexpr const char* kVariablesQuery =
     "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'server_id', 'read_only', "
     "'gtid_current_pos', 'gtid_slave_pos', 'gtid_binlog_pos', 'gtid_executed', "
-    "'rpl_semi_sync_master_enabled', 'rpl_semi_sync_source_enabled')";
+    "'rpl_semi_sync_master_enabled', 'rpl_semi_sync_source_enabled', "
+    "'rpl_semi_sync_master_timeout', 'rpl_semi_sync_source_timeout')";
 constexpr const char* kSemiSyncStatusQuery =
     "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_status', "
-    "'Rpl_semi_sync_source_status')";
+    "'Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_clients', "
+    "'Rpl_semi_sync_source_clients')";
 
 std::optional<uint64_t> parse_unsigned(std::string_view text) {
   uint64_t value = 0;
@@ -74,12 +76,21 @@ void read_variables(MysqlSession& session, ProbeResult& result) {
   std::optional<std::string> semi_sync = variable("rpl_semi_sync_master_enabled");
   if (!semi_sync) semi_sync = variable("rpl_semi_sync_source_enabled");
   if (semi_sync) result.semi_sync_source_enabled = is_on(*semi_sync);
+  std::optional<std::string> timeout = variable("rpl_semi_sync_master_timeout");
+  if (!timeout) timeout = variable("rpl_semi_sync_source_timeout");
+  if (timeout) result.semi_sync_source_timeout_ms = parse_unsigned(*timeout);
 }
 
 void read_semi_sync_status(MysqlSession& session, ProbeResult& result) {
   const std::map<std::string, std::string> status =
       session.name_values("reading semi-synchronous replication status", kSemiSyncStatusQuery);
-  for (const auto& [name, value] : status) result.semi_sync_source_active = is_on(value);
+  for (const auto& [name, value] : status) {
+    if (name.ends_with("_status")) {
+      result.semi_sync_source_active = is_on(value);
+    } else if (name.ends_with("_clients")) {
+      result.semi_sync_source_clients = parse_unsigned(value);
+    }
+  }
 }
 
 void read_replication(MysqlSession& session, ProbeResult& result) {

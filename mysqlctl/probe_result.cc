@@ -52,6 +52,14 @@ void assess_replication(const ProbeResult& probe, ProbeAssessment& assessment) {
 
 }  // namespace
 
+std::string semi_sync_state(const ProbeResult& probe) {
+  if (!probe.semi_sync_source_enabled) return "";
+  if (!*probe.semi_sync_source_enabled) return "off";
+  const bool never_falls_back = probe.semi_sync_source_timeout_ms &&
+                                *probe.semi_sync_source_timeout_ms >= kSemiSyncNoFallbackMs;
+  return never_falls_back ? "on" : "may-fall-back";
+}
+
 Flavour flavour_of_version(const std::string& version) {
   return version.find("MariaDB") != std::string::npos ? Flavour::kMariaDB : Flavour::kMySQL;
 }
@@ -107,6 +115,10 @@ Result<MemberRecord> member_record_from_probe(const ProbeResult& probe, const Pr
   record.healthy = assessment.healthy;
   record.problem = assessment.healthy ? assessment.note : assessment.unhealthy_reason;
   record.priority = priority;
+  if (probe.completed && !probe.read_only && probe.semi_sync_source_enabled) {
+    record.semi_sync = semi_sync_state(probe);
+    record.semi_sync_replicas = probe.semi_sync_source_clients;
+  }
   if (probe.replication) {
     record.source_host = probe.replication->source_host;
     record.source_port = probe.replication->source_port;
@@ -154,6 +166,8 @@ std::string encode_probe_result(const ProbeResult& probe) {
       {"replication", replication},
       {"semi_sync_source_enabled", optional_json(probe.semi_sync_source_enabled)},
       {"semi_sync_source_active", optional_json(probe.semi_sync_source_active)},
+      {"semi_sync_source_timeout_ms", optional_json(probe.semi_sync_source_timeout_ms)},
+      {"semi_sync_source_clients", optional_json(probe.semi_sync_source_clients)},
   };
   // Server strings (error texts) may hold bytes that are not UTF-8; replace
   // them rather than throw.

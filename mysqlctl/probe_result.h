@@ -74,6 +74,11 @@ struct ProbeResult {
   // while an enabled primary has fallen back to asynchronous replication.
   std::optional<bool> semi_sync_source_enabled;
   std::optional<bool> semi_sync_source_active;
+  // rpl_semi_sync_master_timeout: how long a commit waits for an
+  // acknowledgement before the server falls back to asynchronous.
+  std::optional<uint64_t> semi_sync_source_timeout_ms;
+  // Rpl_semi_sync_master_clients: replicas connected as semi-sync replicas.
+  std::optional<uint64_t> semi_sync_source_clients;
 
   friend bool operator==(const ProbeResult&, const ProbeResult&) = default;
 };
@@ -107,6 +112,15 @@ ProbeAssessment assess_probe(const ProbeResult& probe);
 // gives a record, unhealthy and with an empty position.
 Result<MemberRecord> member_record_from_probe(const ProbeResult& probe, const ProbeTarget& target,
                                               const std::string& member_id, uint32_t priority);
+
+// A commit waiting this long (about 49.7 days, the largest value MySQL
+// accepts) for a replica's acknowledgement has, for every purpose, no
+// fallback to asynchronous replication.
+inline constexpr uint64_t kSemiSyncNoFallbackMs = 4'294'967'295;
+
+// "on" / "may-fall-back" / "off" as the member record says it (member.h),
+// or "" when the server has no semi-synchronous replication.
+std::string semi_sync_state(const ProbeResult& probe);
 
 // Every field of `probe` as a compact JSON object, for `warden mysql probe`
 // and for logs. Absent values are null.

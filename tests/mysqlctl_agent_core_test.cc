@@ -734,6 +734,30 @@ TEST(MysqlctlAgentFollowPrimary, NothingWhileTheFailoverLockIsHeld) {
   EXPECT_EQ(replica_agent.decide(round(promoted, view)).local, LocalAction::kFence);
 }
 
+// The published primary's semi-sync must never fall back: an acknowledged
+// commit is then always on a replica too.
+TEST(MysqlctlAgentFollowPrimary, ThePrimarysSemiSyncIsSetNeverToFallBack) {
+  ClusterView view = healthy_cluster();
+  MemberRecord me = *find(view, "db1");
+  AgentCore core(settings_for("db1"), 0);
+  for (const char* state : {"off", "may-fall-back"}) {
+    me.semi_sync = state;
+    const AgentDecision decision = core.decide(round(me, view));
+    EXPECT_EQ(decision.local, LocalAction::kMakeWritable) << state;
+    EXPECT_EQ(decision.local_reason, std::string("semi-synchronous replication is ") + state +
+                                         " on the primary: configuring it never to fall back");
+  }
+  me.semi_sync = "on";
+  EXPECT_EQ(core.decide(round(me, view)).local, LocalAction::kNone);
+  me.semi_sync = "";  // no such feature: nothing to configure
+  EXPECT_EQ(core.decide(round(me, view)).local, LocalAction::kNone);
+  me.semi_sync = "off";
+  AgentSettings relaxed = settings_for("db1");
+  relaxed.require_semi_sync = false;
+  AgentCore asynchronous(relaxed, 0);
+  EXPECT_EQ(asynchronous.decide(round(me, view)).local, LocalAction::kNone);
+}
+
 TEST(MysqlctlAgentBootstrap, HeldWhenSeveralMembersAreWritable) {
   AgentCore core(settings_for("db1"), 0);
   const ClusterView view =

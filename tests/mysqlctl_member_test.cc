@@ -58,7 +58,8 @@ TEST(MysqlctlMember, EncodesTheDocumentedFields) {
     "id": "db-2", "host": "10.0.0.2", "port": 3307, "role": "replica",
     "flavour": "mariadb", "gtid_position": "0-1-100,1-2-7", "lag_seconds": 3,
     "healthy": true, "read_only": true, "maintenance": false, "priority": 5,
-    "source_host": "10.0.0.1", "source_port": 3306, "io_running": true, "problem": ""})"));
+    "source_host": "10.0.0.1", "source_port": 3306, "io_running": true, "problem": "",
+    "semi_sync": "", "semi_sync_replicas": null})"));
 }
 
 // An older agent's record lacks the replication fields and the problem.
@@ -77,6 +78,14 @@ TEST(MysqlctlMember, ReplicationFieldsMayBeAbsent) {
             std::string::npos);
   EXPECT_NE(decode_member_error(sample_with("source_host", "\"bad host\"")).find("source_host"),
             std::string::npos);
+  EXPECT_NE(decode_member_error(sample_with("semi_sync", "\"maybe\"")).find("semi_sync"),
+            std::string::npos);
+  MemberRecord primary = sample_member();
+  primary.semi_sync = "on";
+  primary.semi_sync_replicas = 2;
+  Result<MemberRecord> round_trip = decode_member(encode_member(primary));
+  ASSERT_TRUE(round_trip.ok()) << round_trip.error();
+  EXPECT_EQ(round_trip.value(), primary);
 }
 
 TEST(MysqlctlMember, RoundTrips) {

@@ -138,6 +138,29 @@ TEST(AssessProbe, ReplicaRetryingItsSourceIsAHealthyCandidateNotConnected) {
   EXPECT_FALSE(assess_probe(probe).healthy);
 }
 
+// Only a writable server reports its semi-sync source state, and "on" means
+// it never falls back to asynchronous replication.
+TEST(AssessProbe, SemiSyncStateOfAPrimary) {
+  ProbeResult probe = mariadb_primary();
+  EXPECT_EQ(record_of(probe).semi_sync, "");  // no such feature
+  probe.semi_sync_source_enabled = true;
+  probe.semi_sync_source_timeout_ms = 10000;  // MariaDB's default
+  probe.semi_sync_source_clients = 2;
+  EXPECT_EQ(record_of(probe).semi_sync, "may-fall-back");
+  EXPECT_EQ(record_of(probe).semi_sync_replicas, 2u);
+  probe.semi_sync_source_timeout_ms = kSemiSyncNoFallbackMs;
+  EXPECT_EQ(record_of(probe).semi_sync, "on");
+  probe.semi_sync_source_clients = 0;
+  EXPECT_EQ(record_of(probe).semi_sync_replicas, 0u);
+  probe.semi_sync_source_enabled = false;
+  EXPECT_EQ(record_of(probe).semi_sync, "off");
+  // A read-only server is nobody's semi-sync source.
+  probe.read_only = true;
+  probe.semi_sync_source_enabled = true;
+  EXPECT_EQ(record_of(probe).semi_sync, "");
+  EXPECT_EQ(record_of(probe).semi_sync_replicas, std::nullopt);
+}
+
 TEST(AssessProbe, MySQLNamesItsOwnColumns) {
   ProbeResult probe = mariadb_replica();
   probe.version = "8.0.36";

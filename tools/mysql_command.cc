@@ -207,7 +207,7 @@ void add_fence_subcommand(CLI::App& mysql, int* exit_code) {
 
 struct PromoteOptions {
   ServerOptions server;
-  uint64_t semi_sync_timeout_ms = mysqlctl::kSemiSyncNeverFallBackMs;
+  uint64_t semi_sync_timeout_ms = mysqlctl::kSemiSyncNoFallbackMs;
 };
 
 void add_promote_subcommand(CLI::App& mysql, int* exit_code) {
@@ -235,7 +235,7 @@ void add_promote_subcommand(CLI::App& mysql, int* exit_code) {
                    "How long a commit waits for a replica's acknowledgement before the "
                    "primary falls back to asynchronous replication (default: about 49.7 "
                    "days, that is never)")
-      ->check(CLI::Range(uint64_t{1}, mysqlctl::kSemiSyncNeverFallBackMs))
+      ->check(CLI::Range(uint64_t{1}, mysqlctl::kSemiSyncNoFallbackMs))
       ->capture_default_str();
 }
 
@@ -309,7 +309,7 @@ void add_wait_applied_subcommand(CLI::App& mysql, int* exit_code) {
 struct SemiSyncOptions {
   ServerOptions server;
   std::string role;
-  uint64_t source_timeout_ms = mysqlctl::kSemiSyncNeverFallBackMs;
+  uint64_t source_timeout_ms = mysqlctl::kSemiSyncNoFallbackMs;
 };
 
 void add_semi_sync_subcommand(CLI::App& mysql, int* exit_code) {
@@ -344,7 +344,7 @@ void add_semi_sync_subcommand(CLI::App& mysql, int* exit_code) {
       ->add_option("--semi-sync-timeout-ms", options->source_timeout_ms,
                    "As a source: how long a commit waits for an acknowledgement before the "
                    "primary falls back to asynchronous replication (default: never)")
-      ->check(CLI::Range(uint64_t{1}, mysqlctl::kSemiSyncNeverFallBackMs))
+      ->check(CLI::Range(uint64_t{1}, mysqlctl::kSemiSyncNoFallbackMs))
       ->capture_default_str();
 }
 

@@ -296,7 +296,7 @@ class Switchover {
                                                  options_.catch_up_timeout_ms);
     if (!caught_up.ok()) return undo(caught_up.error());
     say(new_.id + " has applied " + position.value());
-    auto promoted = mysqlctl::promote(server_of(new_), account_, mysqlctl::kSemiSyncNeverFallBackMs,
+    auto promoted = mysqlctl::promote(server_of(new_), account_, mysqlctl::kSemiSyncNoFallbackMs,
                                       kStepTimeoutMs);
     if (!promoted.ok()) return undo(promoted.error());
     writes_blocked_ms_ = ms_since(fenced_at);
@@ -329,7 +329,7 @@ class Switchover {
   // Before the promotion nothing is lost by giving the old primary back its
   // writes: the target never became writable.
   std::string undo(const std::string& why) const {
-    auto writable = mysqlctl::promote(server_of(old_), account_, mysqlctl::kSemiSyncNeverFallBackMs,
+    auto writable = mysqlctl::promote(server_of(old_), account_, mysqlctl::kSemiSyncNoFallbackMs,
                                       kStepTimeoutMs);
     return why + (writable.ok() ? "; " + old_.id + " is writable again"
                                 : "; could not make " + old_.id + " writable again (" +

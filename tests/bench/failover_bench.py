@@ -46,9 +46,13 @@ def one_failover(cluster, writer, round_number):
     count = len(writer.acknowledged)
     wait_until("commits on the new primary", lambda: len(writer.acknowledged) >= count + 10)
     cluster.mariadb[old].start()
-    wait_until(f"mariadb{old} rejoining",
-               lambda: (m := cluster.members()).get(record["member_id"], {}).get("io_running"),
-               seconds=60)
+    try:
+        wait_until(f"mariadb{old} rejoining",
+                   lambda: cluster.members().get(record["member_id"], {}).get("io_running"),
+                   seconds=60)
+    except AssertionError as error:
+        raise AssertionError(f"{error}: its record {cluster.members().get(record['member_id'])}"
+                             f"{cluster.agent_logs()}") from None
     print(f"round {round_number}: {record['member_id']} killed, {new_record['member_id']} "
           f"primary at epoch {new_record['epoch']}, first write after {gap_s:.3f} s", flush=True)
     return gap_s

@@ -93,6 +93,11 @@ class FailoverTest(unittest.TestCase):
         self.assertEqual(sorted(members), ["db1", "db2", "db3"])
         self.assertEqual(members["db1"]["role"], "primary")
         self.assertEqual(members["db1"]["read_only"], False)
+        # The harness starts semi-sync with MariaDB's 10 s fallback; the
+        # agent sets it never to fall back, with both replicas acknowledging.
+        wait_until("db1's semi-sync on, never falling back",
+                   lambda: (r := self.members().get("db1")) and r["semi_sync"] == "on" and
+                   r["semi_sync_replicas"] == 2)
         for replica in ("db2", "db3"):
             self.assertEqual(members[replica]["role"], "replica")
             self.assertEqual(members[replica]["source_port"], self.mariadb[1].port)
