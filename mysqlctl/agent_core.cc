@@ -31,6 +31,20 @@ std::string errant_gtids(const MemberRecord& member, const MemberRecord& primary
   return errant.empty() ? "" : errant.format();
 }
 
+// A healthy replica following `primary` with transactions the primary
+// lacks, if any: what a primary whose crash recovery truncated its binary
+// log leaves behind (MariaDB with init_rpl_role=SLAVE).
+const MemberRecord* follower_ahead_of(const ClusterView& view, const MemberRecord& primary) {
+  // A record without a position (its probe did not complete) says nothing
+  // about what the server lacks.
+  if (primary.role == MemberRole::kPrimary || primary.gtid_position.empty()) return nullptr;
+  for (const MemberRecord& member : view.members) {
+    if (member.id == primary.id || !member.healthy || !follows(member, primary)) continue;
+    if (!errant_gtids(member, primary).empty()) return &member;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 const char* local_action_name(LocalAction action) {
@@ -101,7 +115,8 @@ void AgentCore::follow_primary(const AgentInput& input, const ClusterView& view,
   const MemberRecord& me = *input.local;
   const PrimaryRecord& primary = *view.primary;
   if (primary.member_id == me.id) {
-    if (me.read_only && me.source_host.empty() && !isolated(input)) {
+    if (me.read_only && me.source_host.empty() && !isolated(input) &&
+        follower_ahead_of(view, me) == nullptr) {
       decision.local = LocalAction::kMakeWritable;
       decision.local_reason = "this member is the published primary " + primary_name(primary);
     } else if (!me.read_only && settings_.require_semi_sync &&
@@ -152,6 +167,16 @@ std::optional<uint64_t> AgentCore::primary_failed(const AgentInput& input, const
   if (record->maintenance) {
     decision.failover_held = "primary " + record->id + " is in maintenance";
     return std::nullopt;
+  }
+  if (const MemberRecord* ahead = follower_ahead_of(view, *record)) {
+    // The primary restarted and its crash recovery dropped transactions it
+    // had sent (never acknowledged to a client, but on this replica): it
+    // cannot lead its replicas again. Its agent is alive (its record is
+    // there), and its server is read-only: no lease to wait out.
+    decision.primary_failure = "primary " + primary_name(primary) + " is read-only and replica " +
+                               ahead->id + " has transactions it lacks (" +
+                               errant_gtids(*ahead, *record) + "): it restarted";
+    return 0;
   }
   size_t followers = 0;
   for (const MemberRecord& member : view.members) {
@@ -226,6 +251,24 @@ void AgentCore::consider_bootstrap(const AgentInput& input, const ClusterView& v
     return;
   }
   if (view.failover_lock_held) return;
+  // The first primary that its own agent fenced before adopting it (cut off
+  // from the ensemble at startup) is never adopted, being read-only, and its
+  // replicas, still streaming from it, hold the plan below for ever. Its
+  // agent, confirmed again, makes it writable; a later round adopts it.
+  if (input.local && input.local_probe_completed && input.local->read_only &&
+      input.local->source_host.empty() && !input.local->maintenance && !isolated(input)) {
+    for (const MemberRecord& member : view.members) {
+      if (member.id == settings_.member_id || !member.io_running ||
+          !follows(member, *input.local)) {
+        continue;
+      }
+      decision.local = LocalAction::kMakeWritable;
+      decision.local_reason = "no primary published, and " + member.id +
+                              " streams from this member's server: the first primary, fenced "
+                              "before it was adopted, resumes";
+      return;
+    }
+  }
   // A replica still connected to its source shows a live primary that has
   // not published yet (its agent is starting): never promote beside it.
   for (const MemberRecord& member : view.members) {

@@ -16,7 +16,9 @@
 // 2. Following the published primary. A writable server that the primary
 //    record does not name is fenced. The named primary's server, read-only
 //    with no replication (it restarted, or fenced itself while cut off), is
-//    made writable again while its agent is confirmed, and its
+//    made writable again while its agent is confirmed (unless a replica
+//    following it has transactions it lacks: it restarted and its crash
+//    recovery dropped them, so rule 3 replaces it), and its
 //    semi-synchronous replication set never to fall back when it is off or
 //    may fall back. Any other read-only
 //    server that does not replicate from the primary is repointed to it,
@@ -27,16 +29,20 @@
 //    agent's session ended, which the ensemble decides) or when its own
 //    agent reports it unhealthy and none of the replicas that follow it is
 //    still connected to it: two independent observations, not one agent's
-//    word. A primary in maintenance is never failed over. The plan is
+//    word; or when it is read-only and a replica following it has
+//    transactions it lacks (it restarted and truncated its binary log). A primary in maintenance is never failed over. The plan is
 //    mysqlctl/failover_plan.h's; only the chosen candidate's agent carries it
 //    out (under the failover lock), so agents do not race, and anti-flapping
 //    counts from the primary record's last write (unless it is still the
 //    first primary, epoch 1).
 // 4. Bootstrap. Without a primary record, after settle_ms, the agent of the
 //    one healthy writable member publishes it at epoch 1; with no writable
-//    member and no replica still connected to a source (which would be a
-//    live primary whose agent has not published yet), a failover plan
-//    without an old primary picks one.
+//    member, the agent of a read-only server that replicas still stream
+//    from (a first primary its agent fenced before adopting it) makes it
+//    writable again while confirmed; with no writable member and no replica
+//    still connected to a source (which would be a live primary whose agent
+//    has not published yet), a failover plan without an old primary picks
+//    one.
 //
 // Pure and single-threaded: no I/O; time comes in the input. The only state
 // kept between rounds is when the primary's record was first seen gone.

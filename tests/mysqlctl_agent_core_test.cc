@@ -758,6 +758,35 @@ TEST(MysqlctlAgentFollowPrimary, ThePrimarysSemiSyncIsSetNeverToFallBack) {
   EXPECT_EQ(asynchronous.decide(round(me, view)).local, LocalAction::kNone);
 }
 
+// The primary crashed and restarted read-only; its crash recovery dropped
+// 0-1-12, which db2 had received. It must not lead again: db2 takes over,
+// at once (its agent is alive and its server read-only).
+TEST(MysqlctlAgentFailover, ARestartedPrimaryBehindItsReplicaIsReplaced) {
+  const MemberRecord before = primary("db1", "0-1-12");
+  MemberRecord restarted = stray("db1", "0-1-11");
+  restarted.port = before.port;
+  const ClusterView view =
+      view_of({restarted, replica_of("db2", before, "0-1-12"), replica_of("db3", before, "0-1-11")},
+              PrimaryRecord{"db1", 3, "", 0});
+  AgentCore own(settings_for("db1"), 0);
+  const AgentDecision mine = own.decide(round(restarted, view));
+  EXPECT_EQ(mine.local, LocalAction::kNone);  // not made writable
+  EXPECT_EQ(mine.primary_failure,
+            "primary db1 (epoch 3) is read-only and replica db2 has transactions it lacks "
+            "(0-1-12): it restarted");
+  AgentCore candidate(settings_for("db2"), 0);
+  const AgentDecision theirs = candidate.decide(round(*find(view, "db2"), view));
+  ASSERT_TRUE(theirs.failover);
+  EXPECT_EQ(theirs.failover->candidate_id, "db2");
+  EXPECT_EQ(theirs.failover->steps[1].wait_ms, 0u);
+  // Replicas no further than it: it resumes, nothing to replace.
+  const ClusterView level =
+      view_of({restarted, replica_of("db2", before, "0-1-11"), replica_of("db3", before, "0-1-11")},
+              PrimaryRecord{"db1", 3, "", 0});
+  EXPECT_EQ(own.decide(round(restarted, level)).local, LocalAction::kMakeWritable);
+  EXPECT_FALSE(candidate.decide(round(*find(level, "db2"), level)).failover);
+}
+
 TEST(MysqlctlAgentBootstrap, HeldWhenSeveralMembersAreWritable) {
   AgentCore core(settings_for("db1"), 0);
   const ClusterView view =
@@ -783,6 +812,47 @@ TEST(MysqlctlAgentBootstrap, NoPromotionWhileAReplicaIsConnectedToItsSource) {
             "no primary published, and db3 is still connected to its "
             "source " +
                 host_of("db9") + ":" + std::to_string(live.port));
+}
+
+// The first primary's agent, cut off at startup, fenced it before adopting
+// it: read-only, it is never adopted, and its replicas, still streaming from
+// it, would hold every bootstrap for ever (the simulator's seed 9 of
+// `warden sim --workload mysql`). Its own agent makes it writable again once
+// confirmed; nobody else acts.
+TEST(MysqlctlAgentBootstrap, AFirstPrimaryFencedBeforeItWasAdoptedResumes) {
+  const MemberRecord first = primary("db1", "0-1-20");
+  const MemberRecord fenced = stray("db1", "0-1-20");
+  const ClusterView view =
+      view_of({fenced, replica_of("db2", first, "0-1-20"), replica_of("db3", first, "0-1-19")},
+              std::nullopt);
+  AgentCore own(settings_for("db1"), 0);
+  AgentDecision decision = own.decide(round(fenced, view));
+  EXPECT_EQ(decision.local, LocalAction::kMakeWritable);
+  EXPECT_EQ(decision.local_reason,
+            "no primary published, and db2 streams from this member's server: the first "
+            "primary, fenced before it was adopted, resumes");
+  EXPECT_FALSE(decision.failover);
+  EXPECT_FALSE(decision.adopt_as_primary);
+  for (const std::string id : {"db2", "db3"}) {
+    AgentCore other(settings_for(id), 0);
+    const AgentDecision theirs = other.decide(round(*find(view, id), view));
+    EXPECT_EQ(theirs.local, LocalAction::kNone) << id;
+    EXPECT_FALSE(theirs.failover) << id;
+  }
+  // Not while cut off, not under someone's lock, not when nobody streams
+  // from it, and not before settle.
+  AgentInput isolated = round(fenced, view);
+  isolated.last_confirmed_ms = isolated.now_ms - 4000;
+  EXPECT_EQ(own.decide(isolated).local, LocalAction::kNone);
+  ClusterView locked = view;
+  locked.failover_lock_held = true;
+  EXPECT_EQ(own.decide(round(fenced, locked)).local, LocalAction::kNone);
+  const ClusterView disconnected =
+      view_of({fenced, replica_of("db2", first, "0-1-20", false)}, std::nullopt);
+  decision = own.decide(round(fenced, disconnected));
+  EXPECT_EQ(decision.local, LocalAction::kNone);
+  AgentCore early(settings_for("db1"), kNow - 100);
+  EXPECT_EQ(early.decide(round(fenced, view)).local, LocalAction::kNone);
 }
 
 TEST(MysqlctlAgentBootstrap, WithoutAWritableMemberTheMostAdvancedReplicaIsPromoted) {

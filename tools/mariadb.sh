@@ -62,6 +62,7 @@ binlog_format=ROW
 log_slave_updates=ON
 gtid_strict_mode=ON
 read_only=ON
+init_rpl_role=SLAVE
 rpl_semi_sync_master_enabled=ON
 rpl_semi_sync_slave_enabled=ON
 rpl_semi_sync_master_wait_point=AFTER_SYNC

@@ -136,6 +136,9 @@ class ManagedCluster:
         # Managed servers start read-only; the agent makes the primary writable.
         for i in range(1, 4):
             self.mariadb[i].options["read_only"] = "ON"
+            # A crashed primary's recovery drops what it logged but no
+            # replica acknowledged, so that it can rejoin as a replica.
+            self.mariadb[i].options["init_rpl_role"] = "SLAVE"
 
         self.secrets = tempfile.mkdtemp(prefix="warden-secrets-")
         agent = write_credentials(self.secrets, "agent.cnf", "root", "")
