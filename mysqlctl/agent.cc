@@ -324,6 +324,7 @@ void Agent::finish_view(const std::shared_ptr<PendingView>& pending) {
                         const auto& data = std::get<net::GetDataResponse>(reply.body);
                         Result<MemberRecord> record = decode_member(data.data);
                         if (record.ok()) {
+                          pending->view.member_written_ms[id] = data.stat.mtime_ms;
                           pending->view.members.push_back(std::move(record).value());
                         } else {
                           self->log_change(self->last_failure_,
@@ -584,6 +585,28 @@ void Agent::on_action_thread(std::function<Result<std::string>()> work,
                Result<std::string> result = work();
                asio::post(self->io_, [result = std::move(result), then] { then(result); });
              });
+}
+
+MemberHealthFacts Agent::health_facts() const {
+  MemberHealthFacts facts;
+  facts.member_id = options_.settings.member_id;
+  const uint64_t now = now_ms();
+  // As in decide(): what is older than a few rounds describes a server or a
+  // node that stopped answering.
+  const uint64_t max_age_ms = 4 * options_.probe_interval_ms;
+  if (local_record_ && now <= probe_started_ms_ + max_age_ms) facts.local = local_record_;
+  // Stricter than the fencing rule: unconfirmed until the first answered
+  // sync, so a checker never hears "primary" from an agent that has not
+  // reached the ensemble.
+  facts.confirmed = session_alive_ && last_confirmed_ms_ &&
+                    now < *last_confirmed_ms_ + options_.settings.fence_after_ms;
+  if (view_ && now <= view_started_ms_ + max_age_ms) {
+    facts.view.primary = view_->primary;
+    facts.view.members = view_->members;
+  } else {
+    facts.view.unknown_because = "this member's agent has no recent view of the cluster";
+  }
+  return facts;
 }
 
 void Agent::log(const std::string& line) const {

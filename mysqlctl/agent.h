@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "mysqlctl/agent_core.h"
+#include "mysqlctl/health_checks.h"
 #include "mysqlctl/probe_result.h"
 #include "mysqlctl/result.h"
 #include "net/asio/zk_client.h"
@@ -74,6 +75,11 @@ class Agent : public std::enable_shared_from_this<Agent> {
   // rounds; `done` runs when the session is closed. MySQL calls already
   // running finish on their threads.
   void stop(std::function<void()> done);
+
+  // What this member's health checks answer from (mysqlctl/health_checks.h,
+  // served on warden.mysql.healthPort): the latest probe and view, each only
+  // while recent, and whether the ensemble confirms this agent.
+  MemberHealthFacts health_facts() const;
 
  private:
   using Clock = std::chrono::steady_clock;

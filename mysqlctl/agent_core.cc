@@ -37,7 +37,9 @@ std::string errant_gtids(const MemberRecord& member, const MemberRecord& primary
 const MemberRecord* follower_ahead_of(const ClusterView& view, const MemberRecord& primary) {
   // A record without a position (its probe did not complete) says nothing
   // about what the server lacks.
-  if (primary.role == MemberRole::kPrimary || primary.gtid_position.empty()) return nullptr;
+  // Only a server replicating from nobody and read-only is a restarted
+  // primary; a replica's record is a primary's from before its promotion.
+  if (primary.role != MemberRole::kUnknown || primary.gtid_position.empty()) return nullptr;
   for (const MemberRecord& member : view.members) {
     if (member.id == primary.id || !member.healthy || !follows(member, primary)) continue;
     if (!errant_gtids(member, primary).empty()) return &member;
@@ -115,8 +117,11 @@ void AgentCore::follow_primary(const AgentInput& input, const ClusterView& view,
   const MemberRecord& me = *input.local;
   const PrimaryRecord& primary = *view.primary;
   if (primary.member_id == me.id) {
+    // Not while its own record is missing from the view: the others see it
+    // gone too and may be failing it over already, under a lock taken after
+    // this view was read (`warden sim --workload mysql`, seed 271).
     if (me.read_only && me.source_host.empty() && !isolated(input) &&
-        follower_ahead_of(view, me) == nullptr) {
+        follower_ahead_of(view, me) == nullptr && find_member(view.members, me.id) != nullptr) {
       decision.local = LocalAction::kMakeWritable;
       decision.local_reason = "this member is the published primary " + primary_name(primary);
     } else if (!me.read_only && settings_.require_semi_sync &&
@@ -164,6 +169,13 @@ std::optional<uint64_t> AgentCore::primary_failed(const AgentInput& input, const
   }
   primary_gone_since_.reset();
   if (record->healthy && record->role == MemberRole::kPrimary) return std::nullopt;
+  if (auto written = view.member_written_ms.find(record->id);
+      written != view.member_written_ms.end() && written->second < view.primary_written_ms) {
+    // Its agent has not published since the promotion: the record shows a
+    // replica that is one no longer.
+    decision.failover_held = "primary " + record->id + "'s member record predates its promotion";
+    return std::nullopt;
+  }
   if (record->maintenance) {
     decision.failover_held = "primary " + record->id + " is in maintenance";
     return std::nullopt;

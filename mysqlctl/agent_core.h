@@ -16,9 +16,11 @@
 // 2. Following the published primary. A writable server that the primary
 //    record does not name is fenced. The named primary's server, read-only
 //    with no replication (it restarted, or fenced itself while cut off), is
-//    made writable again while its agent is confirmed (unless a replica
-//    following it has transactions it lacks: it restarted and its crash
-//    recovery dropped them, so rule 3 replaces it), and its
+//    made writable again while its agent is confirmed and the view holds
+//    its member record (without it the others may be failing it over)
+//    (unless a replica following it has transactions it lacks: it
+//    restarted and its crash recovery dropped them, so rule 3 replaces
+//    it), and its
 //    semi-synchronous replication set never to fall back when it is off or
 //    may fall back. Any other read-only
 //    server that does not replicate from the primary is repointed to it,
@@ -30,11 +32,10 @@
 //    agent reports it unhealthy and none of the replicas that follow it is
 //    still connected to it: two independent observations, not one agent's
 //    word; or when it is read-only and a replica following it has
-//    transactions it lacks (it restarted and truncated its binary log). A primary in maintenance is never failed over. The plan is
-//    mysqlctl/failover_plan.h's; only the chosen candidate's agent carries it
-//    out (under the failover lock), so agents do not race, and anti-flapping
-//    counts from the primary record's last write (unless it is still the
-//    first primary, epoch 1).
+//    transactions it lacks (it restarted and truncated its binary log). A primary in maintenance is
+//    never failed over. The plan is mysqlctl/failover_plan.h's; only the chosen candidate's agent
+//    carries it out (under the failover lock), so agents do not race, and anti-flapping counts from
+//    the primary record's last write (unless it is still the first primary, epoch 1).
 // 4. Bootstrap. Without a primary record, after settle_ms, the agent of the
 //    one healthy writable member publishes it at epoch 1; with no writable
 //    member, the agent of a read-only server that replicas still stream
@@ -49,6 +50,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,6 +92,10 @@ struct ClusterView {
   int32_t primary_version = -1;
   int64_t primary_written_ms = 0;
   bool failover_lock_held = false;
+  // When each member record was last written (the leader's clock, as
+  // primary_written_ms). A primary's record written before the primary
+  // record describes it before its promotion: no evidence of failure.
+  std::map<std::string, int64_t> member_written_ms;
 };
 
 struct AgentInput {

@@ -221,6 +221,11 @@ FailoverOutcome plan_failover(const FailoverInput& input) {
     plan.steps.push_back(make_step(StepKind::kFenceOldPrimary, *old_id));
     plan.steps.push_back(make_step(StepKind::kWaitLeaseExpiry, *old_id));
     plan.steps.back().wait_ms = input.lease_wait_ms;
+    // Again, right before the candidate stops following it: the first fence
+    // is best effort (a dropped connection, or an agent gone with its
+    // Warden node, leaves it writable), and a restarted agent may have made
+    // it writable again during the wait, on a view read before this lock.
+    plan.steps.push_back(make_step(StepKind::kFenceOldPrimary, *old_id));
   }
   plan.steps.push_back(make_step(StepKind::kWaitRelayLogApplied, candidate.id));
   plan.steps.back().gtid_position = candidate.gtid_position;
@@ -264,6 +269,14 @@ std::string promotion_order_error(const FailoverPlan& plan, size_t promote) {
     if (wait == std::string::npos || wait > promote) {
       return "promotes before the old primary's lease has run out";
     }
+    bool fenced_after_wait = false;
+    for (size_t i = wait + 1; i < promote; ++i) {
+      const FailoverStep& step = plan.steps[i];
+      if (step.kind == StepKind::kFenceOldPrimary && step.member_id == *plan.old_primary_id) {
+        fenced_after_wait = true;
+      }
+    }
+    if (!fenced_after_wait) return "promotes without fencing the old primary after its lease";
   }
   const size_t relay = find_step(plan, StepKind::kWaitRelayLogApplied, plan.candidate_id);
   if (relay == std::string::npos || relay > promote) {

@@ -140,17 +140,18 @@ struct FailoverOutcome {
 // primary's record says it is a healthy primary (nothing to fail over; a
 // switchover is a different, graceful procedure) and when no candidate is
 // eligible. Steps, in order: fence the old primary, wait for its lease,
-// wait for the candidate's relay log, promote it, repoint each other healthy
-// replica, publish the new primary with the next epoch. Without a primary
-// record (a new cluster) the first two are skipped and the epoch is 1.
+// fence it again, wait for the candidate's relay log, promote it, repoint
+// each other healthy replica, publish the new primary with the next epoch.
+// Without a primary record (a new cluster) the first three are skipped and
+// the epoch is 1.
 FailoverOutcome plan_failover(const FailoverInput& input);
 
 // Empty when `plan` keeps the orders a failover relies on, else the broken
 // rule: the candidate is promoted exactly once, after the old primary (when
-// there is one) is fenced and its lease waited out, and after the
-// candidate's relay log is applied; every
-// repoint names the candidate as source; the plan ends by publishing the
-// candidate with `new_epoch`. plan_failover's plans always pass; the
+// there is one) is fenced, its lease waited out and it is fenced again, and
+// after the candidate's relay log is applied; every repoint names the
+// candidate as source; the plan ends by publishing the candidate with
+// `new_epoch`. plan_failover's plans always pass; the
 // simulator checks plans it is handed (and planted bugs) with it.
 std::string plan_rule_error(const FailoverPlan& plan);
 

@@ -9,14 +9,14 @@ using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kCommandsPrefix = "/commands/";
 
-AdminResponse json_error(unsigned status, const std::string& command, const std::string& error) {
+HttpAnswer json_error(unsigned status, const std::string& command, const std::string& error) {
   Json body;
   body["command"] = command;
   body["error"] = error;
-  return AdminResponse{status, "application/json", body.dump(2) + "\n"};
+  return HttpAnswer{status, "application/json", body.dump(2) + "\n"};
 }
 
-AdminResponse command_list() {
+HttpAnswer command_list() {
   Json names = Json::array();
   for (const CommandName& command : command_names()) names.push_back(command.name);
   Json body;
@@ -25,7 +25,7 @@ AdminResponse command_list() {
   for (const CommandName& command : command_names())
     body["four_letter_words"].push_back(command.word);
   body["error"] = nullptr;
-  return AdminResponse{200, "application/json", body.dump(2) + "\n"};
+  return HttpAnswer{200, "application/json", body.dump(2) + "\n"};
 }
 
 // The path without a query string or a trailing slash.
@@ -58,7 +58,7 @@ class Exposition {
 
 }  // namespace
 
-AdminResponse route_admin(std::string_view method, std::string_view target,
+HttpAnswer route_admin(std::string_view method, std::string_view target,
                           const FactsSource& facts) {
   const std::string_view path = route_path(target);
   if (method != "GET" && method != "HEAD") {
@@ -69,15 +69,15 @@ AdminResponse route_admin(std::string_view method, std::string_view target,
     const std::string name(path.substr(kCommandsPrefix.size()));
     const std::optional<CommandName> command = find_command(name);
     if (!command) return json_error(404, name, "Unknown command: " + name);
-    return AdminResponse{200, "application/json", command_json(*command, facts())};
+    return HttpAnswer{200, "application/json", command_json(*command, facts())};
   }
   if (path == "/metrics") {
-    return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+    return HttpAnswer{200, "text/plain; version=0.0.4; charset=utf-8",
                          prometheus_metrics(facts())};
   }
   if (path == "/health") {
     const ServerFacts now = facts();
-    return AdminResponse{node_health(now).ok ? 200u : 503u, "application/json", health_json(now)};
+    return HttpAnswer{node_health(now).ok ? 200u : 503u, "application/json", health_json(now)};
   }
   return json_error(404, std::string(path), "no such page; try /commands, /metrics or /health");
 }

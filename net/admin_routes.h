@@ -13,20 +13,16 @@
 #include <string>
 #include <string_view>
 
+#include "net/http_answer.h"
 #include "net/server_commands.h"
 
 namespace warden::net {
 
-struct AdminResponse {
-  unsigned status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
 
 // ServerFacts as of now; called on the node's thread.
 using FactsSource = std::function<ServerFacts()>;
 
-AdminResponse route_admin(std::string_view method, std::string_view target,
+HttpAnswer route_admin(std::string_view method, std::string_view target,
                           const FactsSource& facts);
 
 // The Prometheus text exposition (version 0.0.4) of the node's metrics.

@@ -64,6 +64,9 @@ struct MysqlAgentConfig {
   uint32_t probe_timeout_ms = 1000;           // warden.mysql.probeTimeoutMs
   uint32_t session_timeout_ms = 6000;         // warden.mysql.sessionTimeoutMs
   uint32_t min_failover_interval_ms = 60000;  // warden.mysql.minFailoverIntervalMs
+  // warden.mysql.healthPort: the agent answers HTTP health checks about its
+  // member there (GET /primary, /replica, /health), for HAProxy; unset, none.
+  std::optional<uint16_t> health_port;
 
   bool enabled() const { return !host.empty(); }
 };

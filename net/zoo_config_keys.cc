@@ -327,6 +327,9 @@ bool on_mysql_session_timeout(ParseState& s, const Entry& e) {
 bool on_mysql_min_failover_interval(ParseState& s, const Entry& e) {
   return read_field(s, e, 0, 86'400'000, s.config.mysql.min_failover_interval_ms);
 }
+bool on_mysql_health_port(ParseState& s, const Entry& e) {
+  return read_port(s, e, s.config.mysql.health_port);
+}
 
 // ---- ZooKeeper keys Warden accepts without using. ----
 
@@ -438,6 +441,7 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
       {"warden.mysql.probeTimeoutMs", on_mysql_probe_timeout},
       {"warden.mysql.sessionTimeoutMs", on_mysql_session_timeout},
       {"warden.mysql.minFailoverIntervalMs", on_mysql_min_failover_interval},
+      {"warden.mysql.healthPort", on_mysql_health_port},
       {"syncEnabled", on_ignored_bool},
       {"localSessionsEnabled", on_ignored_bool},
       {"localSessionsUpgradingEnabled", on_ignored_bool},

@@ -102,6 +102,14 @@ add_test(NAME mysql_failover
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/failover_test.py $<TARGET_FILE:warden>)
 set_tests_properties(mysql_failover PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The read/write split: `warden router` against hand-written records and
+# stand-in backends, then with three MariaDB servers and their agents, the
+# agents' health checks and haproxy (docs/haproxy.cfg); kill -9 of the
+# primary's mariadbd.
+add_test(NAME mysql_router
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mysql/router_test.py $<TARGET_FILE:warden>)
+set_tests_properties(mysql_router PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 # The failover benchmark's smoke run (two rounds), so that it cannot rot; the
 # full run is `tests/bench/failover_bench.py build/warden` (docs/PERFORMANCE.md).
 add_test(NAME mysql_failover_bench_smoke

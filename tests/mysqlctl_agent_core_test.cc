@@ -268,6 +268,22 @@ TEST(MysqlctlAgentFollowPrimary, MakesTheNamedPrimaryWritableWhileConfirmed) {
   EXPECT_EQ(decision.local_reason, "this member is the published primary db1 (epoch 3)");
 }
 
+// A restarted Warden process has a new session: its member record is
+// recreated a moment later. While the view lacks it, the others see the
+// primary gone and may already be failing it over, under a lock taken after
+// this view was read; the failover's fence would be undone (`warden sim
+// --workload mysql`, seed 271: an acknowledged write lost).
+TEST(MysqlctlAgentFollowPrimary, DoesNotMakeTheNamedPrimaryWritableWithoutItsRecordInTheView) {
+  AgentCore core(settings_for("db1"), 0);
+  ClusterView view = healthy_cluster();
+  view.members.erase(view.members.begin());
+  AgentDecision decision = core.decide(round(stray("db1", "0-1-12"), view));
+  EXPECT_EQ(decision.local, LocalAction::kNone);
+  view.members.insert(view.members.begin(), stray("db1", "0-1-12"));
+  decision = core.decide(round(stray("db1", "0-1-12"), view));
+  EXPECT_EQ(decision.local, LocalAction::kMakeWritable);
+}
+
 TEST(MysqlctlAgentFollowPrimary, DoesNotMakeTheNamedPrimaryWritableWhenIsolated) {
   AgentCore core(settings_for("db1"), 0);
   ClusterView view = healthy_cluster();
@@ -449,6 +465,7 @@ TEST(MysqlctlAgentFailover, AGonePrimaryIsReportedAndItsLeaseWaitedOut) {
   EXPECT_EQ(steps_of(plan), (std::vector<std::string>{
                                 "fence old primary db1",
                                 "wait 8000 ms for the lease of db1",
+                                "fence old primary db1",
                                 "wait for db2 to apply its relay log (at least '0-1-12')",
                                 "promote db2",
                                 "repoint db3 to db2",
@@ -785,6 +802,26 @@ TEST(MysqlctlAgentFailover, ARestartedPrimaryBehindItsReplicaIsReplaced) {
               PrimaryRecord{"db1", 3, "", 0});
   EXPECT_EQ(own.decide(round(restarted, level)).local, LocalAction::kMakeWritable);
   EXPECT_FALSE(candidate.decide(round(*find(level, "db2"), level)).failover);
+}
+
+// Just after a failover the new primary's own record may still be the one
+// its agent wrote as a replica, and the replica repointed to it may not be
+// connected yet: that is no failure of the new primary.
+TEST(MysqlctlAgentFailover, ARecordFromBeforeThePromotionIsNoEvidence) {
+  const MemberRecord old_primary = primary("db1", "0-1-12");
+  MemberRecord promoted = replica_of("db2", old_primary, "0-1-12", false);
+  const MemberRecord repointed = replica_of("db3", primary("db2", "0-2-14"), "0-2-14", false);
+  ClusterView view = view_of({promoted, repointed}, PrimaryRecord{"db2", 4, "", 0});
+  view.member_written_ms = {{"db2", kAnHourAgo - 10}, {"db3", kAnHourAgo + 5}};
+  AgentCore core(settings_for("db3"), 0);
+  AgentDecision decision = core.decide(round(repointed, view));
+  EXPECT_FALSE(decision.failover);
+  EXPECT_EQ(decision.primary_failure, "");
+  EXPECT_EQ(decision.failover_held, "primary db2's member record predates its promotion");
+  // Once its agent writes again, the record counts.
+  view.member_written_ms["db2"] = kAnHourAgo + 1;
+  decision = core.decide(round(repointed, view));
+  EXPECT_NE(decision.failover_held, "primary db2's member record predates its promotion");
 }
 
 TEST(MysqlctlAgentBootstrap, HeldWhenSeveralMembersAreWritable) {

@@ -234,14 +234,14 @@ TEST_F(ServerCommandsTest, HealthNamesEachProblem) {
 
 TEST_F(ServerCommandsTest, AdminRoutesServeCommandsByNameOrWord) {
   const FactsSource source = [this] { return facts_; };
-  const AdminResponse list = route_admin("GET", "/commands", source);
+  const HttpAnswer list = route_admin("GET", "/commands", source);
   EXPECT_EQ(list.status, 200u);
   EXPECT_EQ(Json::parse(list.body)["commands"].size(), command_names().size());
-  const AdminResponse monitor = route_admin("GET", "/commands/monitor?x=1", source);
+  const HttpAnswer monitor = route_admin("GET", "/commands/monitor?x=1", source);
   EXPECT_EQ(monitor.status, 200u);
   EXPECT_EQ(Json::parse(monitor.body)["server_state"], "follower");
   EXPECT_EQ(Json::parse(route_admin("GET", "/commands/mntr/", source).body)["command"], "monitor");
-  const AdminResponse unknown = route_admin("GET", "/commands/nope", source);
+  const HttpAnswer unknown = route_admin("GET", "/commands/nope", source);
   EXPECT_EQ(unknown.status, 404u);
   EXPECT_EQ(Json::parse(unknown.body)["error"], "Unknown command: nope");
   EXPECT_EQ(route_admin("POST", "/commands/ruok", source).status, 405u);
@@ -252,14 +252,14 @@ TEST_F(ServerCommandsTest, AdminHealthIs503WithTheReasonsWhenTheNodeCannotServe)
   const FactsSource source = [this] { return facts_; };
   EXPECT_EQ(route_admin("GET", "/health", source).status, 200u);
   facts_.leader_id = 0;
-  const AdminResponse down = route_admin("GET", "/health", source);
+  const HttpAnswer down = route_admin("GET", "/health", source);
   EXPECT_EQ(down.status, 503u);
   EXPECT_EQ(Json::parse(down.body)["problems"], Json({"no leader known"}));
 }
 
 TEST_F(ServerCommandsTest, MetricsArePrometheusTextWithOneSamplePerCloseReason) {
   facts_.clients.connections_closed[static_cast<size_t>(CloseReason::kBadFrame)] = 4;
-  const AdminResponse metrics = route_admin("GET", "/metrics", [this] { return facts_; });
+  const HttpAnswer metrics = route_admin("GET", "/metrics", [this] { return facts_; });
   EXPECT_EQ(metrics.status, 200u);
   EXPECT_EQ(metrics.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
   const std::string& body = metrics.body;

@@ -244,6 +244,7 @@ TEST(ZooConfig, MysqlAgentKeys) {
   EXPECT_FALSE(off.mysql.enabled());
   EXPECT_EQ(off.mysql.cluster, "main");
   EXPECT_EQ(off.mysql.port, 3306);
+  EXPECT_FALSE(off.mysql.health_port.has_value());
   const ZooConfig config = parse_ok(
       "dataDir=/d\nclientPort=2181\n"
       "warden.mysql.host=10.0.0.5\n"
@@ -256,7 +257,8 @@ TEST(ZooConfig, MysqlAgentKeys) {
       "warden.mysql.probeIntervalMs=250\n"
       "warden.mysql.probeTimeoutMs=900\n"
       "warden.mysql.sessionTimeoutMs=5000\n"
-      "warden.mysql.minFailoverIntervalMs=0\n");
+      "warden.mysql.minFailoverIntervalMs=0\n"
+      "warden.mysql.healthPort=8008\n");
   EXPECT_TRUE(config.warnings.empty());
   EXPECT_TRUE(config.mysql.enabled());
   EXPECT_EQ(config.mysql.host, "10.0.0.5");
@@ -270,6 +272,7 @@ TEST(ZooConfig, MysqlAgentKeys) {
   EXPECT_EQ(config.mysql.probe_timeout_ms, 900u);
   EXPECT_EQ(config.mysql.session_timeout_ms, 5000u);
   EXPECT_EQ(config.mysql.min_failover_interval_ms, 0u);
+  EXPECT_EQ(config.mysql.health_port, std::optional<uint16_t>(8008));
 }
 
 TEST(ZooConfig, KeysAndValuesAreTrimmed) {
@@ -542,6 +545,10 @@ INSTANTIATE_TEST_SUITE_P(
                   kBase + "warden.mysql.priority=1001\n",
                   {},
                   {"zoo.cfg:3: warden.mysql.priority:", "out of range (0..1000)"}},
+        ErrorCase{"MysqlHealthPortOutOfRange",
+                  kBase + "warden.mysql.healthPort=65536\n",
+                  {},
+                  {"zoo.cfg:3: warden.mysql.healthPort:", "out of range (1..65535)"}},
         ErrorCase{"MysqlHostEmpty",
                   kBase + "warden.mysql.host=\n",
                   {},

@@ -14,6 +14,7 @@ void add_serve_command(CLI::App& app, int* exit_code);
 void add_cli_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
 void add_mysql_command(CLI::App& app, int* exit_code);
+void add_router_command(CLI::App& app, int* exit_code);
 // `warden mysql status` and `warden mysql maintenance`, under `mysql`.
 void add_mysql_topology_commands(CLI::App& mysql, int* exit_code);
 

@@ -11,6 +11,7 @@ packages=(
   librocksdb-dev libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev
   python3-kazoo zookeeper libzookeeper-mt-dev
   mariadb-server mariadb-client libmysqlcppconn-dev python3-pymysql
+  haproxy
 )
 
 missing=()
@@ -26,9 +27,10 @@ sudo_cmd=()
 [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
-# mariadb-server's postinst starts the system mariadbd; the tests run their own
-# instances, so forbid service starts (exit 101) for the install, unless a
-# policy is already in place (Debian's Docker images ship one).
+# mariadb-server's and haproxy's postinst start their system services; the
+# tests run their own instances, so forbid service starts (exit 101) for the
+# install, unless a policy is already in place (Debian's Docker images ship
+# one).
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
   trap '"${sudo_cmd[@]}" rm -f "$policy"' EXIT

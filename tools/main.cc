@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   warden::tools::add_cli_command(app, &exit_code);
   warden::tools::add_bench_command(app, &exit_code);
   warden::tools::add_mysql_command(app, &exit_code);
+  warden::tools::add_router_command(app, &exit_code);
   const std::vector<const char*> args = warden::tools::zkcli_style_arguments(argc, argv);
   CLI11_PARSE(app, static_cast<int>(args.size()), args.data());
   return exit_code;

@@ -13,6 +13,7 @@
 #include "mysqlctl/agent.h"
 #include "mysqlctl/credentials.h"
 #include "mysqlctl/mysql_operator.h"
+#include "net/asio/http_server.h"
 #include "net/asio/node_server.h"
 #include "net/zoo_config.h"
 #include "tools/commands.h"
@@ -86,6 +87,10 @@ class MysqlAgentThread {
     options.mysql = std::make_shared<mysqlctl::ConnectorMysqlOperator>(operator_options);
     options.log = log_line;
     agent_ = mysqlctl::Agent::create(io_, std::move(options));
+    if (std::string error = start_health_checks(config); !error.empty()) {
+      agent_.reset();  // never started: stop() has nothing to stop
+      return error;
+    }
     boost::asio::post(io_, [agent = agent_] { agent->start(); });
     thread_ = std::thread([this] { io_.run(); });
     return "";
@@ -95,12 +100,43 @@ class MysqlAgentThread {
   // Safe to call twice (the signal handler, then the end of serve).
   void stop() {
     if (!agent_) return;
-    boost::asio::post(io_, [this] { agent_->stop([this] { io_.stop(); }); });
+    boost::asio::post(io_, [this] {
+      if (health_) health_->stop();
+      agent_->stop([this] { io_.stop(); });
+    });
     thread_.join();
     agent_.reset();
   }
 
  private:
+  // warden.mysql.healthPort: HTTP checks about this member for HAProxy, on
+  // the agent's thread (the handler reads the agent's state), on the
+  // address the node serves clients on. Empty when started or not asked
+  // for, else why it could not listen.
+  std::string start_health_checks(const net::ZooConfig& config) {
+    if (!config.mysql.health_port) return "";
+    std::weak_ptr<mysqlctl::Agent> weak = agent_;
+    health_ = std::make_unique<net::HttpServer>(
+        io_,
+        [weak](std::string_view method, std::string_view target) {
+          auto agent = weak.lock();
+          if (!agent)
+            return mysqlctl::HttpAnswer{.status = 503, .body = "{\"reason\":\"stopping\"}\n"};
+          return mysqlctl::member_http_answer(method, target, agent->health_facts());
+        },
+        std::chrono::seconds(5));
+    const std::string address = config.client_address.empty() ? "0.0.0.0" : config.client_address;
+    try {
+      health_->start(address, *config.mysql.health_port);
+    } catch (const boost::system::system_error& failed) {
+      return "warden.mysql.healthPort: cannot listen on " + address + ":" +
+             std::to_string(*config.mysql.health_port) + ": " + failed.what();
+    }
+    log_line("MySQL health checks for HAProxy on " + address + ":" +
+             std::to_string(health_->port()) + " (GET /primary, /replica, /health)");
+    return "";
+  }
+
   static std::string read_credentials(const char* key, const std::string& path,
                                       mysqlctl::Credentials& out) {
     if (path.empty()) return std::string(key) + " is required with warden.mysql.host";
@@ -114,6 +150,7 @@ class MysqlAgentThread {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
       boost::asio::make_work_guard(io_);
   std::shared_ptr<mysqlctl::Agent> agent_;
+  std::unique_ptr<net::HttpServer> health_;
   std::thread thread_;
 };
 

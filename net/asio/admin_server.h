@@ -1,7 +1,7 @@
-// The admin HTTP server (ZooKeeper's admin.serverPort): a Boost.Beast
-// listener on the node's io_context that answers each GET through
-// route_admin (net/admin_routes.h). One request at a time per connection,
-// keep-alive honoured, a slow or silent client dropped after 10 s.
+// The admin HTTP server (ZooKeeper's admin.serverPort): an HttpServer
+// (net/asio/http_server.h) on the node's io_context that answers each GET
+// through route_admin (net/admin_routes.h); a slow or silent client is
+// dropped after 10 s.
 //
 // Owned by NodeServer; everything runs on the node's thread, so the facts
 // source may read the node's state directly.
@@ -11,11 +11,13 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 
 #include "net/admin_routes.h"
+#include "net/asio/http_server.h"
 
 namespace warden::net {
 
@@ -31,11 +33,9 @@ class AdminServer {
   uint16_t port() const;
 
  private:
-  class Session;
-  void accept();
+  static constexpr std::chrono::seconds kIdleTimeout{10};
 
-  boost::asio::ip::tcp::acceptor acceptor_;
-  FactsSource facts_;
+  HttpServer http_;
   std::function<void(const std::string&)> log_;
 };
 

@@ -39,9 +39,9 @@ def one_failover(cluster, writer, round_number):
     new_record = cluster.wait_for_primary(record["epoch"] + 1)
     # A commit the old primary acknowledged just before it died may arrive
     # after the kill: count from the first one the new primary acknowledged.
-    new_port = cluster.mariadb[cluster.node_of(new_record["member_id"])].port
+    new = cluster.node_of(new_record["member_id"])
     first = wait_until("a commit on the new primary",
-                       lambda: writer.first_success_on(new_port, killed_at))
+                       lambda: writer.first_success_on(new, killed_at))
     gap_s = first - killed_at
     count = len(writer.acknowledged)
     wait_until("commits on the new primary", lambda: len(writer.acknowledged) >= count + 10)

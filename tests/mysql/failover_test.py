@@ -144,8 +144,7 @@ class FailoverTest(unittest.TestCase):
         self.assertIn(record["member_id"], ("db2", "db3"))
         new = self.node_of(record["member_id"])
         gap = wait_until("a commit on the new primary",
-                         lambda: writer.first_success_on(self.mariadb[new].port,
-                                                         killed_at)) - killed_at
+                         lambda: writer.first_success_on(new, killed_at)) - killed_at
         print(f"\nkill -9 of the primary to the first acknowledged write on {record['member_id']}:"
               f" {gap:.2f} s", file=sys.stderr)
         wait_until("100 more commits", lambda: len(writer.acknowledged) >= 150)

@@ -40,43 +40,44 @@ def wait_until(what, predicate, seconds=30, interval=0.05):
 
 
 class Writer(threading.Thread):
-    """Inserts rows 1, 2, 3, ... into shop.orders on whichever server the
-    primary record names, one autocommit insert at a time, and keeps the ids
-    whose commit was acknowledged, and when each write succeeded."""
+    """Inserts rows into shop.orders, one autocommit insert at a time: on
+    whichever server the primary record names, or through a fixed `port`
+    (a router's). Keeps the ids whose commit was acknowledged, and when each
+    was and which server (@@server_id) took it. An id whose insert failed
+    may have committed, so none is reused."""
 
-    def __init__(self, cluster):
+    def __init__(self, cluster, port=None, first_id=1):
         super().__init__(daemon=True)
         self.cluster = cluster
+        self.port = port
+        self.next_id = first_id
         self.acknowledged = []
-        self.successes = []  # monotonic time of each acknowledged commit
-        self.success_ports = []  # and the port of the server that acknowledged it
+        self.successes = []  # (monotonic time, server_id)
         self.errors = 0
         self.stopping = threading.Event()
 
     def run(self):
-        next_id = 1
-        connection, port = None, None
+        connection, port, server_id = None, None, None
         while not self.stopping.is_set():
             try:
-                primary_port = self.cluster.primary_port()
-                if connection is None or port != primary_port:
+                target = self.port or self.cluster.primary_port()
+                if connection is None or port != target:
                     if connection is not None:
                         connection.close()
-                    port = primary_port
+                    port = target
                     connection = pymysql.connect(host="127.0.0.1", port=port, user="writer",
                                                  password="writer-pw", autocommit=True,
                                                  connect_timeout=2, read_timeout=5,
                                                  write_timeout=5)
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT @@server_id")
+                        server_id = cursor.fetchone()[0]
                 with connection.cursor() as cursor:
-                    cursor.execute("INSERT INTO shop.orders (id) VALUES (%s)", (next_id,))
-                self.acknowledged.append(next_id)
-                self.successes.append(time.monotonic())
-                self.success_ports.append(port)
-                next_id += 1
+                    cursor.execute("INSERT INTO shop.orders (id) VALUES (%s)", (self.next_id,))
+                self.acknowledged.append(self.next_id)
+                self.successes.append((time.monotonic(), server_id))
             except Exception:  # noqa: BLE001 - every failure is counted and retried
                 self.errors += 1
-                # The id may or may not have committed: never reuse it.
-                next_id += 1
                 if connection is not None:
                     try:
                         connection.close()
@@ -84,12 +85,13 @@ class Writer(threading.Thread):
                         pass
                 connection = None
                 time.sleep(0.02)
+            self.next_id += 1
 
-    def first_success_on(self, port, after):
-        """When the first commit acknowledged by the server on `port` after
+    def first_success_on(self, server_id, after):
+        """When the first commit that server `server_id` acknowledged after
         `after` (monotonic) arrived, or None."""
-        for when, where in zip(list(self.successes), list(self.success_ports)):
-            if when > after and where == port:
+        for when, where in list(self.successes):
+            if when > after and where == server_id:
                 return when
         return None
 
