@@ -2,8 +2,8 @@
 # Starts a local 3-node Warden ensemble on loopback, each node from its own
 # ZooKeeper-style zoo.cfg and myid under .warden/ in the checkout (ignored by
 # git), with a MariaDB server beside each node (tools/mariadb.sh) watched by
-# that node's MySQL agent, prints how to connect and how to watch a
-# failover, and stops every process on Ctrl-C. WARDEN_NO_MYSQL=1 starts the
+# that node's MySQL agent and `warden router` in front of them, prints how to
+# connect and how to watch a failover, and stops every process on Ctrl-C. WARDEN_NO_MYSQL=1 starts the
 # Warden nodes alone.
 #   tools/ensemble.sh [build/warden]
 set -euo pipefail
@@ -96,6 +96,9 @@ Warden ensemble running: 3 nodes, data and logs under $base
   node logs:      tail -f $base/node*.log
 INFO
 if [ "$with_mysql" = 1 ]; then
+  "$warden" router --server "$connect" --cluster demo --rw-port 6446 --ro-port 6447 \
+    --http-port 8090 >> "$base/router.log" 2>&1 &
+  pids+=($!)
   for _ in $(seq 1 100); do
     "$warden" mysql status --server "$connect" --cluster demo 2>/dev/null | grep -q "primary db1" && break
     sleep 0.1
@@ -106,7 +109,10 @@ MariaDB: db1, db2, db3 on 127.0.0.1:${mysql_ports[0]}, ${mysql_ports[1]}, ${mysq
 $("$warden" mysql status --server "$connect" --cluster demo 2>&1)
 
   topology:       $warden mysql status --server $connect --cluster demo
-  write:          mariadb -h127.0.0.1 -P${mysql_ports[0]} -uroot -e "INSERT INTO demo.events () VALUES ()"
+  router:         writes on 127.0.0.1:6446 (the primary), reads on 127.0.0.1:6447 (a replica);
+                  curl http://127.0.0.1:8090/primary (or /replica) for HAProxy-style checks
+  write:          mariadb -h127.0.0.1 -P6446 -uroot -e "INSERT INTO demo.events () VALUES ()"
+  read:           mariadb -h127.0.0.1 -P6447 -uroot -e "SELECT @@server_id, COUNT(*) FROM demo.events"
   kill db1:       kill -9 \$(cat $base/mysql/db1/mariadbd.pid)
                   then run the status command again: db2 or db3 is primary at epoch 2,
                   the other replicates from it (agent logs: grep 'mysql agent' $base/node*.log)
