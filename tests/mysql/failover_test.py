@@ -282,6 +282,44 @@ class FailoverTest(unittest.TestCase):
         current = self.primary_record()
         self.assertEqual(current["member_id"], record["member_id"])
 
+    def test_8_a_returning_primary_with_errant_transactions_is_held_out(self):
+        record = self.wait_for_primary(4)
+        old = self.node_of(record["member_id"])
+        self.wait_healthy_members(2)
+        self.mariadb[old].kill()
+        new_record = self.wait_for_primary(record["epoch"] + 1)
+        new = self.node_of(new_record["member_id"])
+        # While its agent leaves it alone, the old primary comes back and
+        # takes a write of its own that the new primary will never have.
+        on = self.warden_mysql("maintenance", "--member", record["member_id"], "--on")
+        self.assertEqual(on.returncode, 0, on.stderr)
+        wait_until("the maintenance flag in its record",
+                   lambda: self.members().get(record["member_id"], {}).get("maintenance"))
+        self.mariadb[old].start()
+        connection = self.mariadb[old].connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION gtid_domain_id = 7")
+                cursor.execute("INSERT INTO shop.orders (id) VALUES (2000000)")
+        finally:
+            connection.close()
+        off = self.warden_mysql("maintenance", "--member", record["member_id"], "--off")
+        self.assertEqual(off.returncode, 0, off.stderr)
+        held = wait_until(
+            "the old primary held out",
+            lambda: (r := self.members().get(record["member_id"])) and
+            "errant GTIDs" in r["problem"] and r)
+        self.assertIn(f"held out: has transactions the primary {new_record['member_id']} lacks "
+                      "(errant GTIDs 7-", held["problem"])
+        time.sleep(1)  # five probe rounds: still held out, never repointed
+        self.assertIsNone(self.mariadb.replication_status(old))
+        self.assertEqual(self.mariadb[old].value("SELECT @@read_only"), 1)
+        self.assertEqual(self.primary_record(), new_record)
+        self.assertEqual(self.mariadb[new].value(
+            "SELECT COUNT(*) FROM shop.orders WHERE id = 2000000"), 0)
+        status = self.warden_mysql("status")
+        self.assertIn("errant GTIDs 7-", status.stdout)
+
 
 if __name__ == "__main__":
     WARDEN = os.path.abspath(sys.argv.pop(1))
