@@ -14,17 +14,8 @@ import tempfile
 import time
 import unittest
 
+from ports import free_ports  # noqa: F401 - also offered to the tests
 
-def free_ports(count):
-    sockets, ports = [], []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-        ports.append(s.getsockname()[1])
-    for s in sockets:
-        s.close()
-    return ports
 
 
 class Ensemble:

@@ -82,7 +82,14 @@ class Replication(ClusterTestCase):
         self.assertEqual([c[i].variable("read_only") for i in (1, 2, 3)], [0, 1, 1])
         self.assertEqual([c[i].variable("server_id") for i in (1, 2, 3)], [1, 2, 3])
         for i in (2, 3):
-            status = c.replication_status(i)
+            # The IO thread passes through "Connecting" and "Preparing" as it
+            # (re)connects; give it a few seconds to settle.
+            deadline = time.monotonic() + 10
+            while True:
+                status = c.replication_status(i)
+                if status["Slave_IO_Running"] == "Yes" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
             self.assertEqual((status["Slave_IO_Running"], status["Slave_SQL_Running"]),
                              ("Yes", "Yes"))
             self.assertEqual(status["Using_Gtid"], "Slave_Pos")
