@@ -31,9 +31,11 @@ std::string errant_gtids(const MemberRecord& member, const MemberRecord& primary
   return errant.empty() ? "" : errant.format();
 }
 
-// A healthy replica following `primary` with transactions the primary
-// lacks, if any: what a primary whose crash recovery truncated its binary
-// log leaves behind (MariaDB with init_rpl_role=SLAVE).
+// A replica following `primary` with transactions the primary lacks, if
+// any: what a primary whose crash recovery truncated its binary log leaves
+// behind (MariaDB with init_rpl_role=SLAVE). Healthy or not: that replica's
+// IO thread fails on the very gap (error 1236), and a primary resumed
+// beside it would write other transactions under the same GTIDs.
 const MemberRecord* follower_ahead_of(const ClusterView& view, const MemberRecord& primary) {
   // A record without a position (its probe did not complete) says nothing
   // about what the server lacks.
@@ -41,7 +43,11 @@ const MemberRecord* follower_ahead_of(const ClusterView& view, const MemberRecor
   // primary; a replica's record is a primary's from before its promotion.
   if (primary.role != MemberRole::kUnknown || primary.gtid_position.empty()) return nullptr;
   for (const MemberRecord& member : view.members) {
-    if (member.id == primary.id || !member.healthy || !follows(member, primary)) continue;
+    // Still streaming from it: what it has beyond the primary's record came
+    // from the primary after that record was written (a fenced primary made
+    // writable again), not from before a truncation, which would have
+    // broken the stream (`warden sim --workload mysql`, seed 127).
+    if (member.id == primary.id || !follows(member, primary) || member.io_running) continue;
     if (!errant_gtids(member, primary).empty()) return &member;
   }
   return nullptr;

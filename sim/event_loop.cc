@@ -36,6 +36,8 @@ const char* event_kind_name(EventKind kind) {
       return "node-rebuild";
     case EventKind::kLeaderStrike:
       return "leader-strike";
+    case EventKind::kMysqlTask:
+      return "mysql-task";
   }
   return "unknown";
 }

@@ -31,6 +31,7 @@ enum class EventKind : uint8_t {
   kNodeResume,        // target: node index; arg: pause id
   kLeaderStrike,      // target: node index; arg: the incarnation to crash
   kNodeRebuild,       // target: node index; arg: the refusal's id
+  kMysqlTask,         // MySQL workload (sim/mysql_tasks.h): target: host; arg: task slot
 };
 
 const char* event_kind_name(EventKind kind);

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "sim/mysql_workload.h"
 #include "sim/simulation_internal.h"
 #include "sim/tree_checker.h"
 
@@ -33,6 +34,10 @@ constexpr BugName kBugNames[] = {
     {SimBug::kCommitOldEpochByCount, "commit-old-epoch-by-count"},
     {SimBug::kSendBeforeFsync, "send-before-fsync"},
     {SimBug::kPrepIgnoresPending, "prep-ignores-pending"},
+    {SimBug::kSkipLeaseWait, "skip-lease-wait"},
+    {SimBug::kNoRelayWait, "no-relay-wait"},
+    {SimBug::kNoSelfFence, "no-self-fence"},
+    {SimBug::kPromoteAnyReplica, "promote-any-replica"},
 };
 
 consensus::PlantedBug consensus_bug(SimBug bug) {
@@ -48,6 +53,10 @@ consensus::PlantedBug consensus_bug(SimBug bug) {
     case SimBug::kNone:
     case SimBug::kSendBeforeFsync:
     case SimBug::kPrepIgnoresPending:
+    case SimBug::kSkipLeaseWait:
+    case SimBug::kNoRelayWait:
+    case SimBug::kNoSelfFence:
+    case SimBug::kPromoteAnyReplica:
       return consensus::PlantedBug::kNone;
   }
   return consensus::PlantedBug::kNone;
@@ -105,17 +114,36 @@ std::optional<SimBug> parse_sim_bug(std::string_view name) {
 }
 
 const char* workload_name(WorkloadKind kind) {
-  return kind == WorkloadKind::kTree ? "tree" : "register";
+  switch (kind) {
+    case WorkloadKind::kRegister:
+      return "register";
+    case WorkloadKind::kTree:
+      return "tree";
+    case WorkloadKind::kMysql:
+      return "mysql";
+  }
+  return "?";
 }
 
 std::optional<WorkloadKind> parse_workload(std::string_view name) {
   if (name == "register") return WorkloadKind::kRegister;
   if (name == "tree") return WorkloadKind::kTree;
+  if (name == "mysql") return WorkloadKind::kMysql;
   return std::nullopt;
 }
 
 WorkloadKind workload_for_bug(SimBug bug, WorkloadKind requested) {
-  return bug == SimBug::kPrepIgnoresPending ? WorkloadKind::kTree : requested;
+  switch (bug) {
+    case SimBug::kPrepIgnoresPending:
+      return WorkloadKind::kTree;
+    case SimBug::kSkipLeaseWait:
+    case SimBug::kNoRelayWait:
+    case SimBug::kNoSelfFence:
+    case SimBug::kPromoteAnyReplica:
+      return WorkloadKind::kMysql;
+    default:
+      return requested;
+  }
 }
 
 std::vector<SimBug> all_sim_bugs() {
@@ -504,6 +532,7 @@ void Simulation::check_history(SimResult& result) {
 
 SimResult Simulation::collect_result() {
   SimResult result = counters_;
+  result.workload = options_.workload;
   result.seed = options_.seed;
   result.nodes = options_.nodes;
   result.observers = observers_;
@@ -524,6 +553,7 @@ SimResult Simulation::collect_result() {
 }
 
 SimResult run_simulation(const SimOptions& options) {
+  if (options.workload == WorkloadKind::kMysql) return run_mysql_simulation(options);
   Simulation simulation(options);
   return simulation.run();
 }

@@ -37,15 +37,23 @@ enum class SimBug : uint8_t {
   // Tree workload: the leader checks requests against the applied tree only,
   // ignoring txns proposed and not yet applied.
   kPrepIgnoresPending,
+  // MySQL workload (sim/mysql_agent.h), each in the simulated agent runtime
+  // or in what it hands to mysqlctl::AgentCore, never in mysqlctl/ itself:
+  kSkipLeaseWait,      // promote without waiting out the old primary's lease
+  kNoRelayWait,        // promote without applying the candidate's relay log
+  kNoSelfFence,        // an isolated primary's agent never fences its server
+  kPromoteAnyReplica,  // choose the candidate without looking at GTID positions
 };
 
 enum class WorkloadKind : uint8_t {
   kRegister,  // integer registers: read, write, cas (checked for linearizability)
   kTree,      // the ZooKeeper tree in sessions (see sim/tree_checker.h)
+  kMysql,     // MySQL failover: agents, replication and clients (sim/mysql_workload.h)
 };
 const char* workload_name(WorkloadKind kind);
 std::optional<WorkloadKind> parse_workload(std::string_view name);
-// The workload a bug needs (prep-ignores-pending only exists in the tree).
+// The workload a bug needs (prep-ignores-pending only exists in the tree,
+// the failover bugs in the MySQL workload).
 WorkloadKind workload_for_bug(SimBug bug, WorkloadKind requested);
 
 const char* sim_bug_name(SimBug bug);
@@ -62,6 +70,30 @@ struct SimOptions {
   int clients = 10;
   SimBug bug = SimBug::kNone;
   WorkloadKind workload = WorkloadKind::kRegister;
+  // MySQL workload: faults may overlap (a new one before the last healed)
+  // rather than come one at a time, each followed by time to recover.
+  bool overlapping_faults = false;
+};
+
+// What a MySQL workload run did (zero for the other workloads).
+struct MysqlStats {
+  int servers = 0;
+  int clients = 0;
+  uint64_t writes = 0;        // commits clients sent
+  uint64_t acknowledged = 0;  // ... and saw acknowledged
+  uint64_t failovers_started = 0;
+  uint64_t failovers_published = 0;
+  uint64_t failovers_stopped = 0;
+  uint64_t fences = 0;  // local actions the agents ran
+  uint64_t repoints = 0;
+  uint64_t make_writables = 0;
+  uint64_t primary_changes = 0;
+  uint64_t final_epoch = 0;
+  std::string final_primary;  // "db2", or "" when none is writable
+  int max_writable = 0;       // servers with read_only OFF at once, at most
+  double two_writable_seconds = 0;
+  bool liveness_applicable = true;         // a healthy replica existed at the deadline
+  std::vector<std::string> server_states;  // each server's final state, one line each
 };
 
 struct SimResult {
@@ -95,6 +127,8 @@ struct SimResult {
   uint64_t rebuilds = 0;            // refused nodes rebuilt from their peers
   std::vector<std::string> faults;  // one line per injected fault, with its time
   double recovery_seconds = -1;     // from healing to a working cluster; -1 if never
+  WorkloadKind workload = WorkloadKind::kRegister;
+  MysqlStats mysql;
 };
 
 SimResult run_simulation(const SimOptions& options);

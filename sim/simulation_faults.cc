@@ -76,6 +76,12 @@ void Simulation::choose_fault_profile() {
     case SimBug::kPrepIgnoresPending:
     case SimBug::kNone:
       break;
+    case SimBug::kSkipLeaseWait:
+    case SimBug::kNoRelayWait:
+    case SimBug::kNoSelfFence:
+    case SimBug::kPromoteAnyReplica:
+      assert(false && "the MySQL workload's bugs run in sim/mysql_workload.cc");
+      break;
   }
   if (p.crash_weight + p.pause_weight + p.partition_weight + p.clog_weight + p.lossy_weight == 0) {
     p.partition_weight = 1;

@@ -29,7 +29,21 @@ foreach(bug vote-twice commit-without-quorum vote-ignores-log commit-old-epoch-b
 endforeach()
 add_test(NAME sim_list_bugs COMMAND $<TARGET_FILE:warden> sim --list-bugs)
 set_tests_properties(sim_list_bugs PROPERTIES PASS_REGULAR_EXPRESSION
-  "vote-twice\ncommit-without-quorum\nvote-ignores-log\ncommit-old-epoch-by-count\nsend-before-fsync\nprep-ignores-pending")
+  "vote-twice\ncommit-without-quorum\nvote-ignores-log\ncommit-old-epoch-by-count\nsend-before-fsync\nprep-ignores-pending\nskip-lease-wait\nno-relay-wait\nno-self-fence\npromote-any-replica")
+# The MySQL workload: the agents' failover decisions against a model of
+# MariaDB replication, faults one at a time (sim/mysql_workload.h).
+add_test(NAME sim_mysql_seeds COMMAND $<TARGET_FILE:warden> sim --workload mysql --seeds 200)
+set_tests_properties(sim_mysql_seeds PROPERTIES TIMEOUT 900 LABELS "long")
+add_test(NAME sim_mysql_replay
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_replay.sh $<TARGET_FILE:warden> 5 --workload mysql)
+# The failover bugs the MySQL checker catches (skip-lease-wait and
+# no-self-fence are not caught: the plan's own fences and semi-sync cover
+# them, see docs/ARCHITECTURE.md).
+foreach(bug no-relay-wait promote-any-replica)
+  string(REPLACE "-" "_" bug_test ${bug})
+  add_test(NAME sim_planted_bug_${bug_test}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_expect_bug.sh $<TARGET_FILE:warden> ${bug})
+endforeach()
 
 # Real `warden serve` processes on loopback with a real client: Debian's
 # python3-kazoo (hence the system python3, which has it).

@@ -782,9 +782,10 @@ TEST(MysqlctlAgentFailover, ARestartedPrimaryBehindItsReplicaIsReplaced) {
   const MemberRecord before = primary("db1", "0-1-12");
   MemberRecord restarted = stray("db1", "0-1-11");
   restarted.port = before.port;
-  const ClusterView view =
-      view_of({restarted, replica_of("db2", before, "0-1-12"), replica_of("db3", before, "0-1-11")},
-              PrimaryRecord{"db1", 3, "", 0});
+  // db2 cannot stream from it: the GTID it asks to continue after is gone.
+  const ClusterView view = view_of(
+      {restarted, replica_of("db2", before, "0-1-12", false), replica_of("db3", before, "0-1-11")},
+      PrimaryRecord{"db1", 3, "", 0});
   AgentCore own(settings_for("db1"), 0);
   const AgentDecision mine = own.decide(round(restarted, view));
   EXPECT_EQ(mine.local, LocalAction::kNone);  // not made writable
@@ -802,6 +803,47 @@ TEST(MysqlctlAgentFailover, ARestartedPrimaryBehindItsReplicaIsReplaced) {
               PrimaryRecord{"db1", 3, "", 0});
   EXPECT_EQ(own.decide(round(restarted, level)).local, LocalAction::kMakeWritable);
   EXPECT_FALSE(candidate.decide(round(*find(level, "db2"), level)).failover);
+}
+
+// The replica that is ahead cannot reconnect to the restarted primary (error
+// 1236 on the missing GTID) and turns unhealthy because of that very gap:
+// it still keeps the primary from resuming, which would write another
+// transaction as 0-1-12 (`warden sim --workload mysql`, seed 387: a replica
+// later streamed from the new primary with a different 0-1-12).
+// A primary that fenced itself while cut off is made writable again when it
+// is back; a view can hold its record from while it was read-only beside a
+// replica's newer one, streaming what it committed since. That replica is
+// not ahead of a truncated binary log (it could not stream from one): no
+// failover (`warden sim --workload mysql`, seed 127: a healthy primary failed
+// over, twice).
+TEST(MysqlctlAgentFailover, AReplicaStillStreamingFromThePrimaryIsNotAheadOfIt) {
+  const MemberRecord writable = primary("db1", "0-1-13");
+  const MemberRecord stale = stray("db1", "0-1-12");
+  const ClusterView view =
+      view_of({stale, replica_of("db2", writable, "0-1-13"), replica_of("db3", writable, "0-1-12")},
+              PrimaryRecord{"db1", 3, "", 0});
+  AgentCore other(settings_for("db2"), 0);
+  const AgentDecision decision = other.decide(round(*find(view, "db2"), view));
+  EXPECT_FALSE(decision.failover);
+  EXPECT_EQ(decision.failover_held,
+            "primary db1 is unhealthy (read_only is ON and no replication is configured) but "
+            "replica db2 is still connected to it");
+}
+
+TEST(MysqlctlAgentFailover, AReplicaAheadCountsEvenOnceItsReplicationFailed) {
+  const MemberRecord before = primary("db1", "0-1-12");
+  MemberRecord restarted = stray("db1", "0-1-11");
+  MemberRecord ahead = replica_of("db2", before, "0-1-12", false);
+  ahead.healthy = false;
+  ahead.problem = "replication from 10.0.0.1:3306 is not running: Slave_IO_Running is No";
+  const ClusterView view = view_of({restarted, ahead, replica_of("db3", before, "0-1-11")},
+                                   PrimaryRecord{"db1", 3, "", 0});
+  AgentCore own(settings_for("db1"), 0);
+  const AgentDecision mine = own.decide(round(restarted, view));
+  EXPECT_EQ(mine.local, LocalAction::kNone);
+  EXPECT_EQ(mine.primary_failure,
+            "primary db1 (epoch 3) is read-only and replica db2 has transactions it lacks "
+            "(0-1-12): it restarted");
 }
 
 // Just after a failover the new primary's own record may still be the one

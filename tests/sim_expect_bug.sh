@@ -14,7 +14,7 @@ if [[ $status -eq 0 ]]; then
   echo "sim_expect_bug: '$bug' was not caught (exit 0)" >&2
   exit 1
 fi
-safety='one-leader-per-epoch|committed-prefix|committed-lost|zxid-order|state-divergence|linearizability|node-self-check|tree-history|txn-fits-state'
+safety='one-leader-per-epoch|committed-prefix|committed-lost|zxid-order|state-divergence|linearizability|node-self-check|tree-history|txn-fits-state|two-writable-primaries|acknowledged-write-lost|replica-diverged|primary-epoch'
 if ! printf '%s\n' "$output" | grep -Eq "^VIOLATION seed=[0-9]+ .*invariant=($safety) "; then
   echo "sim_expect_bug: '$bug' exited $status without a safety violation line" >&2
   exit 1

@@ -23,15 +23,24 @@ struct SimArgs {
   std::optional<uint64_t> seeds;
   uint64_t first = 1;
   int nodes = 3;
-  int sim_seconds = 60;
+  std::optional<int> sim_seconds;  // default: 60, or 140 for the MySQL workload
   std::string bug_name;
   std::string workload = "register";
   bool summary = false;
   bool list_bugs = false;
+  bool overlapping_faults = false;
 };
 
 // The seeds --inject-bug tries when none are given.
 constexpr uint64_t kDefaultBugSeeds = 100;
+
+// The MySQL workload's run: faults for 90 s, then 50 s in which the cluster
+// must have a writable primary again. The liveness bound covers the
+// anti-flapping interval (20 s in the simulator), a session timeout, the
+// lease wait and a failover's own steps.
+constexpr int kMysqlSimSeconds = 140;
+constexpr int kMysqlQuietSeconds = 50;
+constexpr int kMysqlLivenessBoundSeconds = 45;
 
 std::string hex16(uint64_t value) {
   char buffer[17];
@@ -44,6 +53,15 @@ uint64_t total_ops(const SimResult& r) {
 }
 
 void print_result_line(const SimResult& r) {
+  if (r.workload == sim::WorkloadKind::kMysql) {
+    std::printf("seed=%" PRIu64 " servers=%d result=%s writes=%" PRIu64 " acknowledged=%" PRIu64
+                " failovers=%" PRIu64 " epoch=%" PRIu64 " crashes=%" PRIu64
+                " sim_seconds=%.3f trace=%s\n",
+                r.seed, r.nodes, r.ok ? "ok" : "violation", r.mysql.writes, r.mysql.acknowledged,
+                r.mysql.failovers_published, r.mysql.final_epoch, r.crashes, r.sim_seconds,
+                hex16(r.trace_hash).c_str());
+    return;
+  }
   std::printf("seed=%" PRIu64 " nodes=%d result=%s ops=%" PRIu64 " elections=%" PRIu64
               " crashes=%" PRIu64 " sim_seconds=%.3f trace=%s\n",
               r.seed, r.nodes, r.ok ? "ok" : "violation", total_ops(r), r.elections, r.crashes,
@@ -60,7 +78,43 @@ void print_violations(const SimResult& r) {
   }
 }
 
+void print_mysql_summary(const SimResult& r) {
+  const sim::MysqlStats& m = r.mysql;
+  std::printf("summary of seed %" PRIu64
+              ": %d MariaDB servers, each with its Warden node and agent; %d clients; %.3f "
+              "simulated seconds, %" PRIu64 " events\n",
+              r.seed, m.servers, m.clients, r.sim_seconds, r.events);
+  std::printf("faults injected: %" PRIu64 " crashes, %" PRIu64 " partitions, %" PRIu64 " pauses\n",
+              r.crashes, r.partitions, r.pauses);
+  for (const std::string& fault : r.faults) std::printf("  %s\n", fault.c_str());
+  std::printf("writes: %" PRIu64 " sent, %" PRIu64 " acknowledged, %" PRIu64 " refused, %" PRIu64
+              " unknown (timed out or killed)\n",
+              m.writes, r.ops.ok, r.ops.failed, r.ops.unknown);
+  std::printf("failovers: %" PRIu64 " started, %" PRIu64 " published, %" PRIu64 " stopped; %" PRIu64
+              " changes of primary, epoch %" PRIu64 " at the end\n",
+              m.failovers_started, m.failovers_published, m.failovers_stopped, m.primary_changes,
+              m.final_epoch);
+  std::printf("agents' own actions: %" PRIu64 " fences, %" PRIu64 " repoints, %" PRIu64
+              " made writable\n",
+              m.fences, m.repoints, m.make_writables);
+  std::printf(
+      "writable servers at once: at most %d; two or more for %.3fs (allowed while only one "
+      "can acknowledge a commit)\n",
+      m.max_writable, m.two_writable_seconds);
+  std::printf("primary at the end: %s\n",
+              m.final_primary.empty() ? "none writable" : m.final_primary.c_str());
+  for (const std::string& server : m.server_states) std::printf("  %s\n", server.c_str());
+  if (!m.liveness_applicable) {
+    std::printf("liveness: not applicable (no healthy replica at the deadline)\n");
+  }
+  std::printf("invariant checks run: %" PRIu64 "\n", r.checks_run);
+  if (r.recovery_seconds >= 0) {
+    std::printf("first acknowledged write %.3fs after every fault healed\n", r.recovery_seconds);
+  }
+}
+
 void print_summary(const SimResult& r) {
+  if (r.workload == sim::WorkloadKind::kMysql) return print_mysql_summary(r);
   std::printf("summary of seed %" PRIu64
               ": %d voters, %d observer(s), %.3f simulated seconds, "
               "%" PRIu64 " events\n",
@@ -100,13 +154,21 @@ sim::SimOptions options_for(const SimArgs& args, sim::SimBug bug, uint64_t seed)
   sim::SimOptions options;
   options.seed = seed;
   options.nodes = args.nodes;
-  options.sim_seconds = args.sim_seconds;
-  // Keep the 45-of-60 shape for other lengths: faults, then time to recover.
-  options.fault_seconds = args.sim_seconds * 3 / 4;
-  options.liveness_bound_seconds = std::min(10, args.sim_seconds - options.fault_seconds);
   options.bug = bug;
   options.workload = sim::workload_for_bug(
       bug, sim::parse_workload(args.workload).value_or(sim::WorkloadKind::kRegister));
+  if (options.workload == sim::WorkloadKind::kMysql) {
+    options.sim_seconds = args.sim_seconds.value_or(kMysqlSimSeconds);
+    options.fault_seconds = std::max(0, options.sim_seconds - kMysqlQuietSeconds);
+    options.liveness_bound_seconds =
+        std::min(kMysqlLivenessBoundSeconds, options.sim_seconds - options.fault_seconds);
+    options.overlapping_faults = args.overlapping_faults;
+    return options;
+  }
+  options.sim_seconds = args.sim_seconds.value_or(60);
+  // Keep the 45-of-60 shape for other lengths: faults, then time to recover.
+  options.fault_seconds = options.sim_seconds * 3 / 4;
+  options.liveness_bound_seconds = std::min(10, options.sim_seconds - options.fault_seconds);
   return options;
 }
 
@@ -149,7 +211,7 @@ int run_sim(const SimArgs& args) {
     return 0;
   }
   if (!sim::parse_workload(args.workload)) {
-    std::fprintf(stderr, "warden sim: --workload must be register or tree\n");
+    std::fprintf(stderr, "warden sim: --workload must be register, tree or mysql\n");
     return 2;
   }
   if (args.nodes != 3 && args.nodes != 5) {
@@ -188,15 +250,22 @@ void add_sim_command(CLI::App& app, int* exit_code) {
   command->add_option("--seed", args->seed, "Run this one seed");
   command->add_option("--seeds", args->seeds, "Run this many seeds, from --first on");
   command->add_option("--first", args->first, "First seed of --seeds (default 1)");
-  command->add_option("--nodes", args->nodes, "Voting members: 3 or 5 (default 3)");
+  command->add_option("--nodes", args->nodes,
+                      "Voting members: 3 or 5 (default 3); with --workload mysql, servers "
+                      "(each with its Warden node)");
   command->add_option("--sim-seconds", args->sim_seconds,
-                      "Simulated seconds per seed (default 60)");
+                      "Simulated seconds per seed (default 60; 140 for --workload mysql, the "
+                      "last 50 without faults)");
   command->add_option("--inject-bug", args->bug_name,
                       "Plant a bug (see --list-bugs); alone, runs the default seeds until caught");
   command->add_option("--workload", args->workload,
-                      "register (read/write/cas on integer keys, default) or tree (the "
-                      "ZooKeeper tree in sessions)");
+                      "register (read/write/cas on integer keys, default), tree (the "
+                      "ZooKeeper tree in sessions) or mysql (MySQL failover: agents, "
+                      "replication and clients)");
   command->add_flag("--summary", args->summary, "With --seed: print a readable report");
+  command->add_flag("--overlapping-faults", args->overlapping_faults,
+                    "With --workload mysql: a new fault every few seconds, whatever is still "
+                    "broken (default: one at a time, each followed by time to recover)");
   command->add_flag("--list-bugs", args->list_bugs, "Print the bugs --inject-bug accepts");
   command->get_option("--seed")->excludes("--seeds");
   command->callback([args, exit_code] { *exit_code = run_sim(*args); });
