@@ -58,8 +58,7 @@ class Exposition {
 
 }  // namespace
 
-HttpAnswer route_admin(std::string_view method, std::string_view target,
-                          const FactsSource& facts) {
+HttpAnswer route_admin(std::string_view method, std::string_view target, const FactsSource& facts) {
   const std::string_view path = route_path(target);
   if (method != "GET" && method != "HEAD") {
     return json_error(405, std::string(path), "only GET is served");
@@ -72,8 +71,7 @@ HttpAnswer route_admin(std::string_view method, std::string_view target,
     return HttpAnswer{200, "application/json", command_json(*command, facts())};
   }
   if (path == "/metrics") {
-    return HttpAnswer{200, "text/plain; version=0.0.4; charset=utf-8",
-                         prometheus_metrics(facts())};
+    return HttpAnswer{200, "text/plain; version=0.0.4; charset=utf-8", prometheus_metrics(facts())};
   }
   if (path == "/health") {
     const ServerFacts now = facts();

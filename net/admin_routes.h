@@ -18,12 +18,10 @@
 
 namespace warden::net {
 
-
 // ServerFacts as of now; called on the node's thread.
 using FactsSource = std::function<ServerFacts()>;
 
-HttpAnswer route_admin(std::string_view method, std::string_view target,
-                          const FactsSource& facts);
+HttpAnswer route_admin(std::string_view method, std::string_view target, const FactsSource& facts);
 
 // The Prometheus text exposition (version 0.0.4) of the node's metrics.
 std::string prometheus_metrics(const ServerFacts& facts);

@@ -9,26 +9,13 @@
 #include <vector>
 
 #include "mysqlctl/route_table.h"
+#include "tests/mysqlctl_topology_fixtures.h"
 
 namespace warden::mysqlctl {
 namespace {
 
 MemberRecord member(const std::string& id, const std::string& host, MemberRole role) {
-  MemberRecord record;
-  record.id = id;
-  record.host = host;
-  record.port = 3306;
-  record.role = role;
-  record.gtid_position = "0-1-100";
-  record.healthy = true;
-  record.read_only = role != MemberRole::kPrimary;
-  if (role == MemberRole::kReplica) {
-    record.source_host = "10.0.0.1";
-    record.source_port = 3306;
-    record.io_running = true;
-    record.lag_seconds = 0;
-  }
-  return record;
+  return topology_member(id, host, role, /*lag_seconds=*/0);
 }
 
 // db1 the primary at epoch 3, db2 and db3 replicas streaming from it.
