@@ -485,7 +485,7 @@ void Agent::run_step(std::shared_ptr<FailoverPlan> plan, std::shared_ptr<Cluster
     self->run_step(plan, view, index + 1);
   };
   if (step.kind == StepKind::kPublishPrimary) {
-    publish_primary(plan, view, index);
+    publish_primary(plan, view);
     return;
   }
   if (step.kind == StepKind::kWaitLeaseExpiry) {
@@ -541,9 +541,7 @@ void Agent::run_step(std::shared_ptr<FailoverPlan> plan, std::shared_ptr<Cluster
       });
 }
 
-void Agent::publish_primary(std::shared_ptr<FailoverPlan> plan, std::shared_ptr<ClusterView> view,
-                            size_t index) {
-  (void)index;
+void Agent::publish_primary(std::shared_ptr<FailoverPlan> plan, std::shared_ptr<ClusterView> view) {
   const std::optional<ProbeTarget> server = target_of(*view, plan->candidate_id);
   assert(server);  // the promotion, just done, needed it
   const PrimaryRecord record{.member_id = plan->candidate_id,

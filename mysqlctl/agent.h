@@ -106,8 +106,7 @@ class Agent : public std::enable_shared_from_this<Agent> {
   void run_step(std::shared_ptr<FailoverPlan> plan, std::shared_ptr<ClusterView> view,
                 size_t index);
   void end_failover(const std::string& how);
-  void publish_primary(std::shared_ptr<FailoverPlan> plan, std::shared_ptr<ClusterView> view,
-                       size_t index);
+  void publish_primary(std::shared_ptr<FailoverPlan> plan, std::shared_ptr<ClusterView> view);
   // Runs `work` on the action thread, then `then` with its result here.
   void on_action_thread(std::function<Result<std::string>()> work,
                         std::function<void(const Result<std::string>&)> then);
