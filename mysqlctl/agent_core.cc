@@ -22,12 +22,15 @@ std::string primary_name(const PrimaryRecord& primary) {
 // What `member` has that `primary` lacks, formatted; "" when nothing (or
 // when either position is unreadable: such a member is not repointed
 // anyway, being unhealthy).
-std::string errant_gtids(const MemberRecord& member, const MemberRecord& primary) {
+// With `received`, what the member received counts too.
+std::string errant_gtids(const MemberRecord& member, const MemberRecord& primary,
+                         bool received = false) {
   if (member.flavour != primary.flavour) return "";
   Result<GtidPosition> mine = GtidPosition::parse(member.flavour, member.gtid_position);
   Result<GtidPosition> theirs = GtidPosition::parse(primary.flavour, primary.gtid_position);
   if (!mine.ok() || !theirs.ok()) return "";
-  const GtidPosition errant = mine.value().errant_relative_to(theirs.value());
+  const GtidPosition held = received ? *member_known_position(member) : mine.value();
+  const GtidPosition errant = held.errant_relative_to(theirs.value());
   return errant.empty() ? "" : errant.format();
 }
 
@@ -48,7 +51,9 @@ const MemberRecord* follower_ahead_of(const ClusterView& view, const MemberRecor
     // writable again), not from before a truncation, which would have
     // broken the stream (`warden sim --workload mysql`, seed 127).
     if (member.id == primary.id || !follows(member, primary) || member.io_running) continue;
-    if (!errant_gtids(member, primary).empty()) return &member;
+    // Its relay log counts: acknowledged commits the primary lost may be
+    // only there.
+    if (!errant_gtids(member, primary, /*received=*/true).empty()) return &member;
   }
   return nullptr;
 }
@@ -193,7 +198,7 @@ std::optional<uint64_t> AgentCore::primary_failed(const AgentInput& input, const
     // there), and its server is read-only: no lease to wait out.
     decision.primary_failure = "primary " + primary_name(primary) + " is read-only and replica " +
                                ahead->id + " has transactions it lacks (" +
-                               errant_gtids(*ahead, *record) + "): it restarted";
+                               errant_gtids(*ahead, *record, /*received=*/true) + "): it restarted";
     return 0;
   }
   size_t followers = 0;

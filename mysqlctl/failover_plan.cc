@@ -10,7 +10,10 @@ namespace {
 
 struct Eligible {
   size_t index = 0;  // into the members vector
-  GtidPosition position;
+  GtidPosition applied;
+  // Applied merged with received: what the member holds once its relay log
+  // is applied. Acknowledged commits may be only in a relay log.
+  GtidPosition known;
 };
 
 // Why `member` cannot be promoted at all, or "" when it can be considered.
@@ -30,7 +33,7 @@ std::string ineligibility(const MemberRecord& member, std::string_view old_prima
 bool ranks_before(const Eligible& a, const Eligible& b, const std::vector<MemberRecord>& members) {
   const MemberRecord& ma = members[a.index];
   const MemberRecord& mb = members[b.index];
-  if (auto order = a.position.advancement() <=> b.position.advancement(); order != 0) {
+  if (auto order = a.known.advancement() <=> b.known.advancement(); order != 0) {
     return order > 0;
   }
   if (ma.priority != mb.priority) return ma.priority > mb.priority;
@@ -42,8 +45,8 @@ std::string lost_reason(const Eligible& loser, const Eligible& winner,
                         const std::vector<MemberRecord>& members) {
   const MemberRecord& lm = members[loser.index];
   const MemberRecord& wm = members[winner.index];
-  if (loser.position.advancement() != winner.position.advancement()) {
-    return "less advanced than " + wm.id + " (" + loser.position.format() + ")";
+  if (loser.known.advancement() != winner.known.advancement()) {
+    return "less advanced than " + wm.id + " (" + loser.known.format() + ")";
   }
   if (lm.priority != wm.priority) return "same position as " + wm.id + ", lower priority";
   return "same position and priority as " + wm.id + ", which has the smaller id";
@@ -64,7 +67,8 @@ std::vector<Eligible> parse_eligible(const std::vector<MemberRecord>& members,
       continue;
     }
     flavours.insert(members[i].flavour);
-    eligible.push_back({i, std::move(position).value()});
+    GtidPosition known = member_known_position(members[i]).value_or(position.value());
+    eligible.push_back({i, std::move(position).value(), std::move(known)});
   }
   // Positions of two flavours cannot be compared; a mixed cluster is a
   // configuration error that no choice would make safe.
@@ -76,6 +80,15 @@ std::vector<Eligible> parse_eligible(const std::vector<MemberRecord>& members,
 }
 
 }  // namespace
+
+std::optional<GtidPosition> member_known_position(const MemberRecord& member) {
+  Result<GtidPosition> applied = GtidPosition::parse(member.flavour, member.gtid_position);
+  if (!applied.ok()) return std::nullopt;
+  Result<GtidPosition> received =
+      GtidPosition::parse(member.flavour, member.received_gtid_position);
+  if (!received.ok()) return applied.value();  // unknown: what it applied
+  return applied.value().merged_with(received.value());
+}
 
 CandidateChoice choose_candidate(const std::vector<MemberRecord>& members,
                                  std::string_view old_primary_id) {
@@ -91,7 +104,7 @@ CandidateChoice choose_candidate(const std::vector<MemberRecord>& members,
     const Eligible& winner = eligible.front();
     choice.candidate_id = members[winner.index].id;
     for (size_t k = 1; k < eligible.size(); ++k) {
-      const GtidPosition errant = eligible[k].position.errant_relative_to(winner.position);
+      const GtidPosition errant = eligible[k].applied.errant_relative_to(winner.known);
       if (errant.empty()) {
         reasons[eligible[k].index] = lost_reason(eligible[k], winner, members);
         continue;
@@ -182,9 +195,9 @@ std::string repoint_refusal(const MemberRecord& member, const MemberRecord& cand
   if (member.flavour != candidate.flavour) return "another flavour than the candidate";
   Result<GtidPosition> position = GtidPosition::parse(member.flavour, member.gtid_position);
   if (!position.ok()) return "unreadable GTID position";
-  Result<GtidPosition> target = GtidPosition::parse(candidate.flavour, candidate.gtid_position);
-  assert(target.ok());  // choose_candidate only picks readable positions
-  const GtidPosition errant = position.value().errant_relative_to(target.value());
+  const std::optional<GtidPosition> target = member_known_position(candidate);
+  assert(target);  // choose_candidate only picks readable positions
+  const GtidPosition errant = position.value().errant_relative_to(*target);
   if (!errant.empty())
     return "has transactions the new primary lacks (errant: " + errant.format() + ")";
   return "";
@@ -228,7 +241,7 @@ FailoverOutcome plan_failover(const FailoverInput& input) {
     plan.steps.push_back(make_step(StepKind::kFenceOldPrimary, *old_id));
   }
   plan.steps.push_back(make_step(StepKind::kWaitRelayLogApplied, candidate.id));
-  plan.steps.back().gtid_position = candidate.gtid_position;
+  plan.steps.back().gtid_position = member_known_position(candidate)->format();
   plan.steps.push_back(make_step(StepKind::kPromote, candidate.id));
   for (const MemberRecord& member : input.members) {
     if (member.id == candidate.id || (old_id && member.id == *old_id)) continue;

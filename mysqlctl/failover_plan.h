@@ -43,14 +43,21 @@ struct CandidateChoice {
   bool diverged = false;
 };
 
+// What `member` holds once it has applied its relay log: its applied
+// position merged with what it received; none when the applied position is
+// unreadable (an unreadable received position counts as nothing received).
+std::optional<GtidPosition> member_known_position(const MemberRecord& member);
+
 // Picks the replica to promote from the members' latest records.
 // Eligible: not `old_primary_id`, healthy, not in maintenance, role replica,
 // priority above 0, a position that parses, and all of one flavour. Lag does
 // not matter: the candidate applies its relay log before it is promoted.
-// Among the eligible, the most advanced position wins (Advancement), then the
-// higher priority, then the smaller id; members with transactions that winner
-// lacks (errant relative to it) are excluded. So when the eligible positions
-// form a chain, the winner contains every one of them.
+// Among the eligible, the most advanced position wins (Advancement of
+// member_known_position: received counts, since an acknowledged commit may be
+// only in a relay log), then the higher priority, then the smaller id;
+// members that applied transactions the winner will not hold (errant
+// relative to it) are excluded. So when the eligible positions form a chain,
+// the winner contains every one of them.
 CandidateChoice choose_candidate(const std::vector<MemberRecord>& members,
                                  std::string_view old_primary_id);
 

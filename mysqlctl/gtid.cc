@@ -465,6 +465,19 @@ GtidPosition GtidPosition::errant_relative_to(const GtidPosition& primary) const
   return GtidPosition(mysql()->errant_relative_to(*primary.mysql()));
 }
 
+GtidPosition GtidPosition::merged_with(const GtidPosition& other) const {
+  assert(flavour() == other.flavour());
+  if (const MariaPosition* mine = mariadb()) {
+    MariaPosition merged = *mine;
+    for (const auto& [domain, gtid] : other.mariadb()->domains()) {
+      const std::optional<uint64_t> seq = merged.seq_in(domain);
+      if (!seq || *seq < gtid.seq_no) merged.set(gtid);
+    }
+    return GtidPosition(std::move(merged));
+  }
+  return GtidPosition(mysql()->union_with(*other.mysql()));
+}
+
 Advancement GtidPosition::advancement() const {
   return std::visit([](const auto& value) { return value.advancement(); }, value_);
 }

@@ -177,6 +177,10 @@ class GtidPosition {
   // What this member has that `primary` lacks (see the flavours' methods).
   // Empty exactly when primary.contains(*this).
   GtidPosition errant_relative_to(const GtidPosition& primary) const;
+  // Both positions' transactions: what a replica holds once it has applied
+  // what it received (its applied position merged with its received one).
+  // MariaDB keeps the higher seq per domain; MySQL takes the union.
+  GtidPosition merged_with(const GtidPosition& other) const;
   Advancement advancement() const;
 
   // The flavour's own value; null when the position is the other flavour.

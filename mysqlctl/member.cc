@@ -169,6 +169,9 @@ std::string member_record_error(const MemberRecord& record) {
   }
   Result<GtidPosition> position = GtidPosition::parse(record.flavour, record.gtid_position);
   if (!position.ok()) return std::string("gtid_position: ") + position.error();
+  Result<GtidPosition> received =
+      GtidPosition::parse(record.flavour, record.received_gtid_position);
+  if (!received.ok()) return std::string("received_gtid_position: ") + received.error();
   return "";
 }
 
@@ -189,6 +192,7 @@ std::string encode_member(const MemberRecord& record) {
       {"role", member_role_name(record.role)},
       {"flavour", flavour_name(record.flavour)},
       {"gtid_position", record.gtid_position},
+      {"received_gtid_position", record.received_gtid_position},
       {"lag_seconds", record.lag_seconds ? Json(*record.lag_seconds) : Json(nullptr)},
       {"healthy", record.healthy},
       {"source_host", record.source_host},
@@ -224,6 +228,7 @@ Result<MemberRecord> decode_member(std::string_view text) {
   record.source_port =
       static_cast<uint16_t>(fields.optional_unsigned("source_port", UINT16_MAX).value_or(0));
   record.io_running = fields.optional_boolean("io_running");
+  record.received_gtid_position = fields.optional_string("received_gtid_position");
   record.problem = fields.optional_string("problem");
   record.semi_sync = fields.optional_string("semi_sync");
   record.semi_sync_replicas = fields.optional_unsigned("semi_sync_replicas");

@@ -49,6 +49,10 @@ struct MemberRecord {
   // MariaDB gtid_current_pos / MySQL gtid_executed, as text in `flavour`'s
   // syntax (validated on decode).
   std::string gtid_position;
+  // What a replica's IO thread has received (mysqlctl/probe_result.h), in
+  // the same syntax; "" when unknown. It may hold transactions not applied
+  // yet: acknowledged commits live there until the SQL thread applies them.
+  std::string received_gtid_position;
   // Seconds_Behind_Master; absent when unknown (replication stopped, or the
   // member is a primary).
   std::optional<uint64_t> lag_seconds;

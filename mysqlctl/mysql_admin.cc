@@ -511,6 +511,15 @@ Result<AppliedReport> wait_relay_log_applied(const ProbeTarget& target,
                                    wait_applied_server);
 }
 
+Result<std::string> resume_replication(const ProbeTarget& target, const Credentials& credentials,
+                                       int timeout_ms) {
+  return run_action<std::string>(
+      "resume replication", target, credentials, timeout_ms, [](Server& server) {
+        server.session.execute("starting replication", server.sql.start_replication);
+        return "replication started at " + read_position(server);
+      });
+}
+
 Result<std::string> wait_for_position(const ProbeTarget& target, const Credentials& credentials,
                                       const std::string& position, int timeout_ms) {
   return run_action<std::string>(

@@ -154,6 +154,11 @@ struct AppliedReport {
 Result<AppliedReport> wait_relay_log_applied(const ProbeTarget& target,
                                              const Credentials& credentials, int timeout_ms);
 
+// Starts the replication threads again (both; those already running are left
+// so), as a failover that paused a candidate and then stopped does.
+Result<std::string> resume_replication(const ProbeTarget& target, const Credentials& credentials,
+                                       int timeout_ms);
+
 // Waits, within the timeout, until the server has applied `position` (a
 // position in its flavour's syntax: what a switchover's fenced primary
 // holds), with its replication left running. Returns its position then.

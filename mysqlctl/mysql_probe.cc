@@ -116,6 +116,7 @@ void read_replication(MysqlSession& session, ProbeResult& result) {
   }
   status.last_io_error = row.text({"Last_IO_Error"});
   status.last_sql_error = row.text({"Last_SQL_Error"});
+  status.received_gtid = row.text({"Gtid_IO_Pos", "Retrieved_Gtid_Set"});
   result.replication = std::move(status);
 }
 

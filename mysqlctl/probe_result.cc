@@ -123,6 +123,9 @@ Result<MemberRecord> member_record_from_probe(const ProbeResult& probe, const Pr
     record.source_host = probe.replication->source_host;
     record.source_port = probe.replication->source_port;
     record.io_running = probe.replication->io_running();
+    if (GtidPosition::parse(probe.flavour, probe.replication->received_gtid).ok()) {
+      record.received_gtid_position = probe.replication->received_gtid;
+    }
   }
   if (probe.completed) {
     record.read_only = probe.read_only;
@@ -149,6 +152,7 @@ std::string encode_probe_result(const ProbeResult& probe) {
         {"seconds_behind_source", optional_json(status.seconds_behind_source)},
         {"last_io_error", status.last_io_error},
         {"last_sql_error", status.last_sql_error},
+        {"received_gtid", status.received_gtid},
     };
   }
   const Json json = {

@@ -40,6 +40,9 @@ struct ReplicationStatus {
   std::optional<uint64_t> seconds_behind_source;
   std::string last_io_error;
   std::string last_sql_error;
+  // What the IO thread has received (MariaDB Gtid_IO_Pos, MySQL
+  // Retrieved_Gtid_Set); "" when the server did not say.
+  std::string received_gtid;
 
   bool io_running() const { return io_thread_state == "Yes"; }
   bool sql_running() const { return sql_thread_state == "Yes"; }

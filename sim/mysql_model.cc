@@ -428,6 +428,7 @@ ProbeResult MysqlModel::probe(int index) const {
     status.sql_thread_state = server.sql_running ? "Yes" : "No";
     status.last_io_error = server.io == IoState::kFailed ? server.io_error : "";
     status.last_sql_error = server.sql_error;
+    status.received_gtid = format_gtid(received_gtid(server));
     if (status.io_running() && status.sql_running()) {
       status.seconds_behind_source =
           server.relay_log.empty()
@@ -491,6 +492,17 @@ mysqlctl::Result<std::string> MysqlModel::repoint(int index, int source) {
   const MysqlServer& to = this->server(source);
   return Text::success("replicating from " + to.host + ":" + std::to_string(to.port) + " at " +
                        format_gtid(last_gtid(server.binlog)) + ", semi-sync on");
+}
+
+mysqlctl::Result<std::string> MysqlModel::resume_replication(int index) {
+  MysqlServer& server = at(index);
+  if (!server.up) return Text::failure(refused(server, "resume replication"));
+  if (!server.source) {
+    return Text::failure("resume replication: " + server.host +
+                         ": the server replicates from nobody");
+  }
+  if (server.io == IoState::kStopped || !server.sql_running) start_replication(server);
+  return Text::success("replication started at " + format_gtid(last_gtid(server.binlog)));
 }
 
 mysqlctl::Result<std::string> MysqlModel::stop_io_for_relay_wait(int index) {

@@ -180,6 +180,9 @@ class MysqlModel {
   mysqlctl::Result<std::string> fence(int server);
   mysqlctl::Result<std::string> promote(int server);
   mysqlctl::Result<std::string> repoint(int server, int source);
+  // START SLAVE: the replication threads run again (left as they are when
+  // they run).
+  mysqlctl::Result<std::string> resume_replication(int server);
   // The relay-log wait's first part: stop the IO thread and say what was
   // received. Then relay_wait_failure() / relay_log_applied() until done.
   mysqlctl::Result<std::string> stop_io_for_relay_wait(int server);

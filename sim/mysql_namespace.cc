@@ -4,26 +4,6 @@
 
 namespace warden::sim {
 
-const char* zk_error_name(ZkError error) {
-  switch (error) {
-    case ZkError::kOk:
-      return "ok";
-    case ZkError::kNoNode:
-      return "no-node";
-    case ZkError::kNodeExists:
-      return "node-exists";
-    case ZkError::kBadVersion:
-      return "bad-version";
-    case ZkError::kNotEmpty:
-      return "not-empty";
-    case ZkError::kSessionExpired:
-      return "session-expired";
-    case ZkError::kConnectionLoss:
-      return "connection-loss";
-  }
-  return "?";
-}
-
 uint64_t MysqlNamespace::open_session(int64_t now_us) {
   const uint64_t id = next_session_++;
   sessions_[id] = Session{now_us, true};

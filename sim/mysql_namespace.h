@@ -17,19 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "mysqlctl/agent_loop.h"
+
 namespace warden::sim {
 
-// ZooKeeper's answers that the agents tell apart.
-enum class ZkError : uint8_t {
-  kOk,
-  kNoNode,
-  kNodeExists,
-  kBadVersion,
-  kNotEmpty,
-  kSessionExpired,
-  kConnectionLoss,
-};
-const char* zk_error_name(ZkError error);
+// ZooKeeper's answers that the agents tell apart: the agent's own terms
+// (mysqlctl/agent_loop.h).
+using ZkError = mysqlctl::NsError;
+inline const char* zk_error_name(ZkError error) {
+  return mysqlctl::ns_error_name(error);
+}
 
 struct Znode {
   std::string data;

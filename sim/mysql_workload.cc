@@ -615,6 +615,8 @@ int64_t MysqlSimulation::action_work_us(MysqlAction action) {
       return zk_prng_.uniform_int(10'000, 80'000);
     case MysqlAction::kWaitRelayLogApplied:
       return zk_prng_.uniform_int(2'000, 10'000);
+    case MysqlAction::kResumeReplication:
+      return zk_prng_.uniform_int(2'000, 20'000);
   }
   return 10'000;
 }
@@ -658,6 +660,9 @@ void MysqlSimulation::mysql_act(int h, uint64_t incarnation, MysqlAction action,
             break;
           case MysqlAction::kRepoint:
             result = model_->repoint(target, source);
+            break;
+          case MysqlAction::kResumeReplication:
+            result = model_->resume_replication(target);
             break;
           case MysqlAction::kWaitRelayLogApplied:
             result = model_->stop_io_for_relay_wait(target);

@@ -13,6 +13,7 @@
 #include "mysqlctl/agent_core.h"
 #include "mysqlctl/failover_plan.h"
 #include "mysqlctl/member.h"
+#include "tests/mysqlctl_topology_fixtures.h"
 
 namespace warden::mysqlctl {
 namespace {
@@ -22,17 +23,6 @@ namespace {
 constexpr uint64_t kNow = 100000;
 constexpr int64_t kWallNow = 1700000000000;
 constexpr int64_t kAnHourAgo = kWallNow - 3600000;
-
-AgentSettings settings_for(const std::string& member_id) {
-  AgentSettings settings;
-  settings.cluster = "main";
-  settings.member_id = member_id;
-  settings.fence_after_ms = 4000;
-  settings.lease_wait_ms = 8000;
-  settings.min_failover_interval_ms = 60000;
-  settings.settle_ms = 3000;
-  return settings;
-}
 
 // db1 lives on 10.0.0.1, db2 on 10.0.0.2, ...
 std::string host_of(const std::string& id) {
@@ -837,6 +827,24 @@ TEST(MysqlctlAgentFailover, AReplicaAheadCountsEvenOnceItsReplicationFailed) {
   ahead.healthy = false;
   ahead.problem = "replication from 10.0.0.1:3306 is not running: Slave_IO_Running is No";
   const ClusterView view = view_of({restarted, ahead, replica_of("db3", before, "0-1-11")},
+                                   PrimaryRecord{"db1", 3, "", 0});
+  AgentCore own(settings_for("db1"), 0);
+  const AgentDecision mine = own.decide(round(restarted, view));
+  EXPECT_EQ(mine.local, LocalAction::kNone);
+  EXPECT_EQ(mine.primary_failure,
+            "primary db1 (epoch 3) is read-only and replica db2 has transactions it lacks "
+            "(0-1-12): it restarted");
+}
+
+// A replica whose SQL thread lags behind a crashed primary holds, in its
+// relay log, commits the primary's crash recovery dropped: what it received
+// counts, though it applied no more than the primary kept.
+TEST(MysqlctlAgentFailover, AReplicaAheadInItsRelayLogCounts) {
+  const MemberRecord before = primary("db1", "0-1-12");
+  MemberRecord restarted = stray("db1", "0-1-11");
+  MemberRecord lagging = replica_of("db2", before, "0-1-10", false);
+  lagging.received_gtid_position = "0-1-12";
+  const ClusterView view = view_of({restarted, lagging, replica_of("db3", before, "0-1-11")},
                                    PrimaryRecord{"db1", 3, "", 0});
   AgentCore own(settings_for("db1"), 0);
   const AgentDecision mine = own.decide(round(restarted, view));

@@ -58,6 +58,32 @@ TEST(MysqlctlChooseCandidate, MostAdvancedWins) {
   EXPECT_EQ(choice.excluded.size(), 2u);
 }
 
+// An acknowledged commit may be only in a relay log: what a replica received
+// ranks it, and the plan waits for it to apply that much (`warden sim
+// --workload mysql`, seed 224: the replica applied less but had received
+// more, and the one chosen lacked an acknowledged write).
+TEST(MysqlctlChooseCandidate, WhatAReplicaReceivedCounts) {
+  MemberRecord behind = replica("r1", "0-1-90");
+  behind.received_gtid_position = "0-1-101";
+  const std::vector<MemberRecord> members = {behind, replica("r2", "0-1-100")};
+  const CandidateChoice choice = choose_candidate(members, "p");
+  EXPECT_EQ(choice.candidate_id, "r1");
+  EXPECT_EQ(reason_for(choice, "r2"), "less advanced than r1 (0-1-100)");
+  EXPECT_FALSE(choice.diverged);
+
+  const FailoverOutcome outcome =
+      plan_failover({.members = members, .current_primary = std::nullopt, .lease_wait_ms = 0});
+  ASSERT_TRUE(outcome.plan);
+  EXPECT_EQ(outcome.plan->steps.front().kind, StepKind::kWaitRelayLogApplied);
+  EXPECT_EQ(outcome.plan->steps.front().gtid_position, "0-1-101");
+  // r2 applied nothing r1 will lack: it is repointed, not held out.
+  EXPECT_TRUE(outcome.not_repointed.empty());
+
+  // An unreadable received position is no evidence of anything received.
+  behind.received_gtid_position = "garbage";
+  EXPECT_EQ(choose_candidate({behind, replica("r2", "0-1-100")}, "p").candidate_id, "r2");
+}
+
 TEST(MysqlctlChooseCandidate, LagDoesNotMatter) {
   MemberRecord lagging = replica("r1", "0-1-100");
   lagging.lag_seconds = 3600;

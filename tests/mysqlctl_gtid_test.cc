@@ -280,6 +280,19 @@ TEST(MysqlctlGtidPosition, EmptyOfEachFlavour) {
   }
 }
 
+TEST(MysqlctlGtidPosition, MergedWithKeepsBoth) {
+  const GtidPosition applied = GtidPosition::parse(Flavour::kMariaDB, "0-1-10,1-2-5").value();
+  const GtidPosition received = GtidPosition::parse(Flavour::kMariaDB, "0-3-12,2-2-1").value();
+  EXPECT_EQ(applied.merged_with(received).format(), "0-3-12,1-2-5,2-2-1");
+  EXPECT_EQ(received.merged_with(applied).format(), "0-3-12,1-2-5,2-2-1");
+  const GtidPosition mysql_applied =
+      GtidPosition::parse(Flavour::kMySQL, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5").value();
+  const GtidPosition mysql_received =
+      GtidPosition::parse(Flavour::kMySQL, "3e11fa47-71ca-11e1-9e33-c80aa9429562:4-9").value();
+  EXPECT_EQ(mysql_applied.merged_with(mysql_received).format(),
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9");
+}
+
 TEST(MysqlctlGtidPosition, ErrantAndContainsAgree) {
   const GtidPosition primary(maria("0-1-100"));
   const GtidPosition behind(maria("0-1-90"));

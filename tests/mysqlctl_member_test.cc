@@ -23,6 +23,7 @@ MemberRecord sample_member() {
   record.role = MemberRole::kReplica;
   record.flavour = Flavour::kMariaDB;
   record.gtid_position = "0-1-100,1-2-7";
+  record.received_gtid_position = "0-1-104,1-2-7";
   record.lag_seconds = 3;
   record.healthy = true;
   record.read_only = true;
@@ -56,7 +57,8 @@ TEST(MysqlctlMember, EncodesTheDocumentedFields) {
   const nlohmann::json json = nlohmann::json::parse(encode_member(sample_member()));
   EXPECT_EQ(json, nlohmann::json::parse(R"({
     "id": "db-2", "host": "10.0.0.2", "port": 3307, "role": "replica",
-    "flavour": "mariadb", "gtid_position": "0-1-100,1-2-7", "lag_seconds": 3,
+    "flavour": "mariadb", "gtid_position": "0-1-100,1-2-7",
+    "received_gtid_position": "0-1-104,1-2-7", "lag_seconds": 3,
     "healthy": true, "read_only": true, "maintenance": false, "priority": 5,
     "source_host": "10.0.0.1", "source_port": 3306, "io_running": true, "problem": "",
     "semi_sync": "", "semi_sync_replicas": null})"));
@@ -98,6 +100,7 @@ TEST(MysqlctlMember, RoundTrips) {
   record.role = MemberRole::kPrimary;
   record.flavour = Flavour::kMySQL;
   record.gtid_position = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5";
+  record.received_gtid_position = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9";
   decoded = decode_member(encode_member(record));
   ASSERT_TRUE(decoded.ok()) << decoded.error();
   EXPECT_EQ(decoded.value(), record);
