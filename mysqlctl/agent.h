@@ -77,7 +77,6 @@ class Agent : public std::enable_shared_from_this<Agent>, private AgentPorts {
   // served on warden.mysql.healthPort).
   MemberHealthFacts health_facts() const { return loop_.health_facts(); }
   const AgentCounters& counters() const { return loop_.counters(); }
-  bool commits_wait() const { return loop_.commits_wait(); }
 
  private:
   using Clock = std::chrono::steady_clock;

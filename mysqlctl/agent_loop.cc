@@ -234,7 +234,6 @@ void AgentLoop::on_probe(const ProbeResult& result, uint64_t started_ms) {
 // With no replica to acknowledge them, a writable primary's commits wait
 // (no fallback): say so once, and when it ends.
 void AgentLoop::note_semi_sync(const MemberRecord& record) {
-  commits_wait_ = !record.read_only && record.semi_sync_replicas && *record.semi_sync_replicas == 0;
   if (!record.semi_sync_replicas) return;
   log_change(last_semi_sync_note_,
              *record.semi_sync_replicas == 0
@@ -721,6 +720,7 @@ void AgentLoop::end_failover(const std::shared_ptr<Failover>& failover, const st
 MemberHealthFacts AgentLoop::health_facts() const {
   MemberHealthFacts facts;
   facts.member_id = options_.settings.member_id;
+  facts.counters = counters_;
   if (local_record_ && recent(probe_started_ms_)) facts.local = local_record_;
   // Stricter than the fencing rule: unconfirmed until the first answered
   // sync, so a checker never hears "primary" from an agent that has not

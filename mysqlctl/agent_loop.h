@@ -123,17 +123,6 @@ struct AgentLoopOptions {
   std::function<void(AgentInput&)> distort_input;
 };
 
-// What the agent did, for reports and metrics.
-struct AgentCounters {
-  uint64_t failovers_started = 0;  // the lock was taken
-  uint64_t failovers_published = 0;
-  uint64_t failovers_stopped = 0;  // a step failed, the lock was lost, or the publish refused
-  uint64_t fences = 0;
-  uint64_t make_writables = 0;
-  uint64_t repoints = 0;
-  uint64_t adoptions = 0;
-};
-
 class AgentLoop {
  public:
   AgentLoop(AgentLoopOptions options, AgentPorts& ports);
@@ -147,9 +136,6 @@ class AgentLoop {
 
   bool acting() const { return acting_; }
   const AgentCounters& counters() const { return counters_; }
-  // Whether the latest probe found the server's commits waiting for a
-  // semi-synchronous acknowledgement nobody can give.
-  bool commits_wait() const { return commits_wait_; }
   // What the health checks answer from: the latest probe and view, each
   // only while recent, and whether the ensemble confirms this agent.
   MemberHealthFacts health_facts() const;
@@ -215,7 +201,6 @@ class AgentLoop {
   std::optional<uint64_t> last_confirmed_ms_;
   uint64_t confirmed_session_ = 0;
   std::set<std::string> maintenance_;
-  bool commits_wait_ = false;
 
   // Publishing this member's record.
   std::string published_;  // what the record holds now ("" before it exists)

@@ -143,6 +143,53 @@ HttpAnswer member_health(const MemberHealthFacts& facts) {
       200, Json{{"member_id", facts.member_id}, {"role", member_role_name(facts.local->role)}});
 }
 
+void add_metric(std::string& text, const char* name, const char* type, const char* help,
+                const std::string& member_id, uint64_t value) {
+  text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+          name + "{member=\"" + member_id + "\"} " + std::to_string(value) + "\n";
+}
+
+HttpAnswer member_metrics(const MemberHealthFacts& facts) {
+  const std::optional<MemberRecord>& local = facts.local;
+  const bool primary = local && !local->read_only && local->role == MemberRole::kPrimary;
+  const bool waiting = primary && local->semi_sync_replicas && *local->semi_sync_replicas == 0;
+  const AgentCounters& c = facts.counters;
+  const std::string& id = facts.member_id;  // checked by member_id_error: no quoting needed
+  std::string text;
+  add_metric(text, "warden_mysql_up", "gauge",
+             "1 when the latest probe (recent) found the server healthy", id,
+             local && local->healthy);
+  add_metric(text, "warden_mysql_writable", "gauge",
+             "1 when the latest probe found the server writable", id, local && !local->read_only);
+  add_metric(text, "warden_mysql_confirmed", "gauge",
+             "1 while the ensemble confirms this agent (it is not fencing itself)", id,
+             facts.confirmed);
+  add_metric(text, "warden_mysql_commits_waiting", "gauge",
+             "1 while this writable primary's commits wait: semi-synchronous replication and "
+             "no replica connected to acknowledge",
+             id, waiting);
+  add_metric(text, "warden_mysql_semi_sync_replicas", "gauge",
+             "Replicas connected to acknowledge this primary's commits", id,
+             primary ? local->semi_sync_replicas.value_or(0) : 0);
+  add_metric(text, "warden_mysql_lag_seconds", "gauge",
+             "Seconds_Behind_Master of this replica (0 when unknown or a primary)", id,
+             local ? local->lag_seconds.value_or(0) : 0);
+  add_metric(text, "warden_mysql_failovers_started_total", "counter",
+             "Failovers this agent started (it took the lock)", id, c.failovers_started);
+  add_metric(text, "warden_mysql_failovers_published_total", "counter",
+             "Failovers this agent completed by publishing a new primary", id,
+             c.failovers_published);
+  add_metric(text, "warden_mysql_failovers_stopped_total", "counter",
+             "Failovers this agent stopped before publishing", id, c.failovers_stopped);
+  add_metric(text, "warden_mysql_fences_total", "counter", "Times this agent fenced its own server",
+             id, c.fences);
+  add_metric(text, "warden_mysql_make_writables_total", "counter",
+             "Times this agent made its own server writable again", id, c.make_writables);
+  add_metric(text, "warden_mysql_repoints_total", "counter",
+             "Times this agent repointed its own server", id, c.repoints);
+  return HttpAnswer{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text)};
+}
+
 // HEAD gets GET's status and headers without the body.
 HttpAnswer for_method(std::string_view method, HttpAnswer answer) {
   if (method == "HEAD") answer.body.clear();
@@ -168,6 +215,7 @@ HttpAnswer member_http_answer(std::string_view method, std::string_view target,
   if (split.path == "/primary") return for_method(method, member_primary(facts));
   if (split.path == "/replica") return for_method(method, member_replica(facts, split.query));
   if (split.path == "/health") return for_method(method, member_health(facts));
+  if (split.path == "/metrics") return for_method(method, member_metrics(facts));
   return for_method(method, not_found(split.path));
 }
 

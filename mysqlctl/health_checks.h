@@ -14,7 +14,12 @@
 //   ensemble (not cut off); GET /replica is 200 when the member may serve
 //   reads by mysqlctl/route_table.h's rule, with the lag bound from the query
 //   (?max_lag_seconds=N, default kDefaultMaxLagSeconds); GET /health is 200
-//   when the latest probe found the server healthy.
+//   when the latest probe found the server healthy; GET /metrics is the
+//   Prometheus text exposition of the member's state and the agent's
+//   counters, among them warden_mysql_commits_waiting: 1 while the server
+//   is a writable primary with semi-synchronous replication and no replica
+//   connected to acknowledge, so its commits wait (they never fall back to
+//   asynchronous in silence).
 //
 // Every 503 carries {"reason": "..."}. HEAD is answered as GET without the
 // body; other methods get 405, other paths 404.
@@ -42,6 +47,17 @@ inline constexpr uint64_t kDefaultMaxLagSeconds = 10;
 HttpAnswer router_http_answer(std::string_view method, std::string_view target,
                               const Topology& topology, const RoutePolicy& policy);
 
+// What an agent did since it started, for reports and metrics.
+struct AgentCounters {
+  uint64_t failovers_started = 0;  // the lock was taken
+  uint64_t failovers_published = 0;
+  uint64_t failovers_stopped = 0;  // a step failed, the lock was lost, or the publish refused
+  uint64_t fences = 0;
+  uint64_t make_writables = 0;
+  uint64_t repoints = 0;
+  uint64_t adoptions = 0;
+};
+
 // What an agent knows about its own member, as of its latest round.
 struct MemberHealthFacts {
   std::string member_id;
@@ -54,6 +70,7 @@ struct MemberHealthFacts {
   // The agent's latest view of the cluster (unknown_because set when it has
   // none recent).
   Topology view;
+  AgentCounters counters;
 };
 
 HttpAnswer member_http_answer(std::string_view method, std::string_view target,

@@ -118,6 +118,41 @@ TEST(MysqlctlHealthChecks, MemberPrimaryIs200ForTheConfirmedWritablePublishedPri
   EXPECT_EQ(member_http_answer("GET", "/primary", replica_facts()).status, 503u);
 }
 
+// The value of `name`'s sample in a Prometheus text answer, or "" if none.
+std::string sample(const std::string& text, const std::string& name) {
+  const std::string prefix = name + "{member=";
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+    if (at != 0 && text[at - 1] != '\n') continue;
+    const size_t space = text.find(' ', at);
+    return text.substr(space + 1, text.find('\n', space) - space - 1);
+  }
+  return "";
+}
+
+// Commits that wait for an acknowledgement nobody can give show as a metric,
+// not only in the log.
+TEST(MysqlctlHealthChecks, MemberMetricsSayWhenCommitsWait) {
+  MemberHealthFacts facts = primary_facts();
+  facts.local->semi_sync = "on";
+  facts.local->semi_sync_replicas = 1;
+  facts.counters.failovers_published = 2;
+  HttpAnswer answer = member_http_answer("GET", "/metrics", facts);
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_EQ(answer.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(sample(answer.body, "warden_mysql_commits_waiting"), "0") << answer.body;
+  EXPECT_EQ(sample(answer.body, "warden_mysql_semi_sync_replicas"), "1");
+  EXPECT_EQ(sample(answer.body, "warden_mysql_failovers_published_total"), "2");
+  EXPECT_NE(answer.body.find("warden_mysql_up{member=\"db1\"} 1\n"), std::string::npos);
+
+  facts.local->semi_sync_replicas = 0;
+  answer = member_http_answer("GET", "/metrics", facts);
+  EXPECT_EQ(sample(answer.body, "warden_mysql_commits_waiting"), "1");
+  // A replica's record never says its commits wait.
+  answer = member_http_answer("GET", "/metrics", replica_facts());
+  EXPECT_EQ(sample(answer.body, "warden_mysql_commits_waiting"), "0");
+  EXPECT_EQ(sample(answer.body, "warden_mysql_lag_seconds"), "2");
+}
+
 struct PrimaryRefusal {
   const char* name;
   std::function<void(MemberHealthFacts&)> change;

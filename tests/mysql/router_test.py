@@ -562,6 +562,36 @@ class MariaDBRouterTest(unittest.TestCase):
         for node in expected:
             self.assertEqual(self.agent_answer(node, "/health"), 200)
 
+    def metric(self, node, name):
+        """The sample of `name` in the agent's /metrics (Prometheus text)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.health_ports[node], timeout=2)
+        try:
+            connection.request("GET", "/metrics")
+            text = connection.getresponse().read().decode()
+        finally:
+            connection.close()
+        for line in text.splitlines():
+            if line.startswith(name + "{"):
+                return line.rsplit(" ", 1)[1]
+        raise AssertionError(f"no {name} in /metrics:\n{text}")
+
+    def test_4b_commits_waiting_for_an_acknowledgement_show_as_a_metric(self):
+        self.wait("db1's agent seeing both replicas acknowledge",
+                  lambda: self.metric(1, "warden_mysql_semi_sync_replicas") == "2")
+        self.assertEqual(self.metric(1, "warden_mysql_commits_waiting"), "0")
+        self.assertEqual(self.metric(2, "warden_mysql_commits_waiting"), "0")
+        for node in (2, 3):
+            self.mariadb[node].sql("STOP SLAVE IO_THREAD")
+        try:
+            self.wait("db1's agent reporting commits waiting",
+                      lambda: self.metric(1, "warden_mysql_commits_waiting") == "1")
+            self.assertIn("commits wait: no replica is connected", self.cluster.agent_logs(1000))
+        finally:
+            for node in (2, 3):
+                self.mariadb[node].sql("START SLAVE IO_THREAD")
+        self.wait("db1's commits acknowledged again",
+                  lambda: self.metric(1, "warden_mysql_commits_waiting") == "0")
+
     def test_5_haproxy_routes_by_the_agents_checks(self):
         self.start_haproxy()
         # haproxy 2.6 starts with every server up until its checks fail
