@@ -243,8 +243,11 @@ void AgentCore::consider_failover(const AgentInput& input, const ClusterView& vi
                              std::to_string(settings_.min_failover_interval_ms) + " ms ago";
     return;
   }
-  FailoverInput failover{
-      .members = view.members, .current_primary = view.primary, .lease_wait_ms = *lease_wait_ms};
+  FailoverInput failover{.members = view.members,
+                         .current_primary = view.primary,
+                         .lease_wait_ms = *lease_wait_ms,
+                         .roster = view.roster,
+                         .in_maintenance = view.in_maintenance};
   FailoverOutcome outcome = plan_failover(failover);
   if (!outcome.plan) {
     decision.failover_held = outcome.refusal;

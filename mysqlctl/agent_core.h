@@ -96,6 +96,11 @@ struct ClusterView {
   // primary_written_ms). A primary's record written before the primary
   // record describes it before its promotion: no evidence of failure.
   std::map<std::string, int64_t> member_written_ms;
+  // Every member that ever published (roster/<id>) with the last epoch it
+  // followed, and every member in maintenance (maintenance/<id>), with a
+  // record or not.
+  std::map<std::string, uint64_t> roster;
+  std::vector<std::string> in_maintenance;
 };
 
 struct AgentInput {

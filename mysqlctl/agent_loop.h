@@ -156,6 +156,9 @@ class AgentLoop {
   void start_view();
   void read_view(uint64_t sync_sent_ms);
   void finish_view(const std::shared_ptr<PendingView>& pending);
+  void note_following();
+  // Sets `member_id`'s roster entry to `epoch` (session: as NsRequest's).
+  NsRequest roster_write(const std::string& member_id, uint64_t epoch, uint64_t session) const;
   bool recent(uint64_t started_ms) const;
   void decide();
   void act(const AgentDecision& decision);
@@ -167,7 +170,8 @@ class AgentLoop {
   void adopt();
   void run_failover(FailoverPlan plan, ClusterView view);
   void check_plan_current(const std::shared_ptr<Failover>& failover);
-  void run_step(const std::shared_ptr<Failover>& failover, size_t index);
+  // `attempt` counts the tries of a fence that failed fast.
+  void run_step(const std::shared_ptr<Failover>& failover, size_t index, uint32_t attempt = 0);
   std::string lock_doubt(const Failover& failover) const;
   void publish_primary(const std::shared_ptr<Failover>& failover);
   void end_failover(const std::shared_ptr<Failover>& failover, const std::string& how,
@@ -205,6 +209,7 @@ class AgentLoop {
   // Publishing this member's record.
   std::string published_;  // what the record holds now ("" before it exists)
   bool publishing_ = false;
+  bool writing_roster_ = false;
   std::string problem_;  // the latest decision's, for the record
 
   // An action or failover in progress, and when the last one ended.

@@ -205,6 +205,49 @@ std::string repoint_refusal(const MemberRecord& member, const MemberRecord& cand
 
 }  // namespace
 
+namespace {
+
+bool listed(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// Why a member might hold acknowledged commits `candidate` lacks, or "".
+std::string unaccounted_commits(const FailoverInput& input, const MemberRecord& candidate) {
+  const std::string& old_id = input.current_primary->member_id;
+  const std::optional<GtidPosition> target = member_known_position(candidate);
+  assert(target);  // choose_candidate only picks readable positions
+  for (const auto& [id, following_epoch] : input.roster) {
+    if (id == old_id || id == candidate.id || listed(input.in_maintenance, id)) continue;
+    // Last seen following an earlier epoch: it never replicated from the
+    // failed primary (agents record an epoch before they repoint to it), so
+    // it holds none of its acknowledged commits. 0 is never seen following
+    // anything: it may have been a replica of the first primary all along.
+    if (following_epoch != 0 && following_epoch < input.current_primary->epoch) continue;
+    const MemberRecord* member = find_member(input.members, id);
+    const std::optional<GtidPosition> known =
+        member == nullptr ? std::nullopt : member_known_position(*member);
+    if (!known || member->flavour != candidate.flavour) {
+      return "member " + id + " may hold acknowledged commits and has " +
+             (member == nullptr ? "no record" : "no readable position") +
+             " (maintenance on it lets the failover go on without it)";
+    }
+    // A primary record that does not say where its server is: any replica
+    // may have followed it.
+    const PrimaryRecord& old = *input.current_primary;
+    const bool followed_old =
+        !member->source_host.empty() &&
+        (old.host.empty() || (old.host == member->source_host && old.port == member->source_port));
+    const GtidPosition missing = known->errant_relative_to(*target);
+    if (followed_old && !missing.empty()) {
+      return "member " + id + " received transactions candidate " + candidate.id + " lacks (" +
+             missing.format() + ") and cannot be promoted";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 FailoverOutcome plan_failover(const FailoverInput& input) {
   FailoverOutcome outcome;
   std::optional<std::string> old_id;
@@ -223,6 +266,12 @@ FailoverOutcome plan_failover(const FailoverInput& input) {
     return outcome;
   }
   const MemberRecord& candidate = *find_member(input.members, *outcome.choice.candidate_id);
+  if (input.current_primary) {
+    if (std::string why = unaccounted_commits(input, candidate); !why.empty()) {
+      outcome.refusal = std::move(why);
+      return outcome;
+    }
+  }
   const uint64_t old_epoch = input.current_primary ? input.current_primary->epoch : 0;
   assert(old_epoch < std::numeric_limits<uint64_t>::max());
 

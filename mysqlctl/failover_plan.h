@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -132,6 +133,10 @@ struct FailoverInput {
   // surely fenced itself: the session timeout plus a margin for clock rate
   // differences (config, not measured here).
   uint64_t lease_wait_ms = 0;
+  // Every member that ever published (roster/<id>) with the last epoch it
+  // followed, and those in maintenance (maintenance/<id>), records or not.
+  std::map<std::string, uint64_t> roster;
+  std::vector<std::string> in_maintenance;
 };
 
 struct FailoverOutcome {
@@ -145,12 +150,17 @@ struct FailoverOutcome {
 
 // Plans a failover away from `input.current_primary`. Refuses while the old
 // primary's record says it is a healthy primary (nothing to fail over; a
-// switchover is a different, graceful procedure) and when no candidate is
-// eligible. Steps, in order: fence the old primary, wait for its lease,
-// fence it again, wait for the candidate's relay log, promote it, repoint
-// each other healthy replica, publish the new primary with the next epoch.
-// Without a primary record (a new cluster) the first three are skipped and
-// the epoch is 1.
+// switchover is a different, graceful procedure), when no candidate is
+// eligible, and while a member may hold acknowledged commits the candidate
+// lacks: semi-synchronous replication puts each acknowledged commit on at
+// least one replica, not on all, so every roster member that followed the
+// old primary's epoch (but the old primary and those in maintenance) must
+// have a record with a readable position, and each that follows the old
+// primary must have received nothing the candidate lacks (an operator puts
+// a member that is gone for good into maintenance to fail over without it). Steps, in order: fence
+// the old primary, wait for its lease, fence it again, wait for the candidate's relay log, promote
+// it, repoint each other healthy replica, publish the new primary with the next epoch. Without a
+// primary record (a new cluster) the first three are skipped and the epoch is 1.
 FailoverOutcome plan_failover(const FailoverInput& input);
 
 // Empty when `plan` keeps the orders a failover relies on, else the broken

@@ -280,6 +280,22 @@ Result<PrimaryRecord> decode_primary(std::string_view text) {
   return Result<PrimaryRecord>::success(std::move(record));
 }
 
+std::string encode_roster_entry(const RosterEntry& entry) {
+  return Json{{"following_epoch", entry.following_epoch}}.dump();
+}
+
+Result<RosterEntry> decode_roster_entry(std::string_view text) {
+  Result<Json> json = parse_object(text, "roster entry");
+  if (!json.ok()) return Result<RosterEntry>::failure(json.error());
+  FieldReader fields(json.value());
+  RosterEntry entry;
+  entry.following_epoch =
+      fields.unsigned_integer("following_epoch", std::numeric_limits<uint64_t>::max());
+  if (!fields.error().empty())
+    return Result<RosterEntry>::failure("roster entry: " + fields.error());
+  return Result<RosterEntry>::success(entry);
+}
+
 std::string cluster_path(std::string_view cluster) {
   assert(cluster_name_error(cluster).empty());
   return join(kMysqlRootPath, cluster);
@@ -309,6 +325,15 @@ std::string maintenance_path(std::string_view cluster) {
 std::string maintenance_member_path(std::string_view cluster, std::string_view member_id) {
   assert(member_id_error(member_id).empty());
   return join(maintenance_path(cluster), member_id);
+}
+
+std::string roster_path(std::string_view cluster) {
+  return cluster_path(cluster) + "/roster";
+}
+
+std::string roster_member_path(std::string_view cluster, std::string_view member_id) {
+  assert(member_id_error(member_id).empty());
+  return join(roster_path(cluster), member_id);
 }
 
 }  // namespace warden::mysqlctl

@@ -12,6 +12,12 @@
 //                                             carrying out a failover
 //   /warden/mysql/<cluster>/maintenance/<id>  an operator put <id> into
 //                                             maintenance (content unused)
+//   /warden/mysql/<cluster>/roster/<id>       persistent, JSON RosterEntry:
+//                                             every member that ever published,
+//                                             and the last epoch it followed; a
+//                                             failover waits for each that
+//                                             followed the failed primary (see
+//                                             mysqlctl/failover_plan.h)
 //
 // The primary's lease is its agent's ZooKeeper session, not a time in the
 // record: when the session expires the cluster knows, and the isolated agent
@@ -123,6 +129,17 @@ Result<MemberRecord> decode_member(std::string_view json);
 std::string encode_primary(const PrimaryRecord& record);
 Result<PrimaryRecord> decode_primary(std::string_view json);
 
+// A member's roster entry: the highest primary epoch it was configured to
+// replicate from (0: not known yet). Its agent writes it when it sees
+// itself following the published primary and before it repoints itself; a
+// failover writes it before repointing the member.
+struct RosterEntry {
+  uint64_t following_epoch = 0;
+  friend bool operator==(const RosterEntry&, const RosterEntry&) = default;
+};
+std::string encode_roster_entry(const RosterEntry& entry);
+Result<RosterEntry> decode_roster_entry(std::string_view json);
+
 // Paths of the layout above. Arguments must be valid (asserted).
 inline constexpr std::string_view kMysqlRootPath = "/warden/mysql";
 std::string cluster_path(std::string_view cluster);
@@ -132,5 +149,7 @@ std::string primary_path(std::string_view cluster);
 std::string failover_lock_path(std::string_view cluster);
 std::string maintenance_path(std::string_view cluster);
 std::string maintenance_member_path(std::string_view cluster, std::string_view member_id);
+std::string roster_path(std::string_view cluster);
+std::string roster_member_path(std::string_view cluster, std::string_view member_id);
 
 }  // namespace warden::mysqlctl

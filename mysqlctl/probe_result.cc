@@ -23,9 +23,15 @@ std::string thread_problem(const char* column, const std::string& state, const c
 
 // An IO thread retrying its source ("Connecting", or "Preparing" on MySQL)
 // leaves the replica a usable server and a failover candidate: that is what
-// every replica of a primary that just died looks like. A stopped thread
-// ("No") or a stopped or failed SQL thread does not.
-bool io_thread_usable(const std::string& state) {
+// every replica of a primary that just died looks like. So does one that
+// stopped on an error from its source: a restarted primary whose recovery
+// dropped transactions this replica holds refuses it (error 1236), and that
+// replica is the one to promote (`warden sim --workload mysql`, seed 29).
+// A thread stopped without an error (by an operator) or a stopped or failed
+// SQL thread does not.
+bool io_thread_usable(const ReplicationStatus& replication) {
+  const std::string& state = replication.io_thread_state;
+  if (state == "No") return !replication.last_io_error.empty();
   return state == "Yes" || state == "Connecting" || state == "Preparing";
 }
 
@@ -38,7 +44,7 @@ void assess_replication(const ProbeResult& probe, ProbeAssessment& assessment) {
   const std::string sql =
       thread_problem(mariadb ? "Slave_SQL_Running" : "Replica_SQL_Running",
                      replication.sql_thread_state, "Last_SQL_Error", replication.last_sql_error);
-  assessment.healthy = io_thread_usable(replication.io_thread_state) && sql.empty();
+  assessment.healthy = io_thread_usable(replication) && sql.empty();
   if (io.empty() && sql.empty()) return;
   const std::string source =
       replication.source_host + ":" + std::to_string(replication.source_port);

@@ -40,8 +40,10 @@ class World : public AgentPorts {
   std::map<std::string, Znode> znodes;
   ProbeResult local;
   std::vector<std::string> actions;  // "promote 10.0.0.2", in order
-  // Actions named here fail ("promote 10.0.0.2" -> why).
+  // Actions named here fail ("promote 10.0.0.2" -> why), and those in
+  // failing_once the first time only.
   std::map<std::string, std::string> failing;
+  std::map<std::string, std::string> failing_once;
   std::vector<NsRequest> writes;  // creates, setDatas and deletes, in order
   // Runs before each request takes effect: another agent acting just then.
   std::function<void(const NsRequest&)> before_apply;
@@ -71,6 +73,10 @@ class World : public AgentPorts {
     Result<std::string> result = failure == failing.end()
                                      ? Result<std::string>::success("done")
                                      : Result<std::string>::failure(failure->second);
+    if (auto once = failing_once.find(line); once != failing_once.end()) {
+      result = Result<std::string>::failure(once->second);
+      failing_once.erase(once);
+    }
     if (action == MysqlAction::kMakeWritable && result.ok()) local.read_only = false;
     ready_.push_back([done, result] { done(result); });
   }
@@ -268,6 +274,28 @@ TEST_F(AgentLoopFailover, RunsThePlanUnderTheLockAndPublishesOnItsSession) {
   EXPECT_EQ(world_.znodes.count(failover_lock_path("main")), 0u);
 }
 
+TEST_F(AgentLoopFailover, RecordsTheEpochItFollowsInItsRosterEntry) {
+  world_.advance(2 * kRoundMs);
+  const std::string entry = roster_member_path("main", "db2");
+  ASSERT_EQ(world_.znodes.count(entry), 1u);
+  Result<RosterEntry> decoded = decode_roster_entry(world_.znodes.at(entry).data);
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded.value().following_epoch, 2u);
+}
+
+// A member that followed the failed primary and is gone may hold its
+// acknowledged commits: no failover without it, until it is put into
+// maintenance.
+TEST_F(AgentLoopFailover, WaitsForARosterMemberThatFollowedTheFailedPrimary) {
+  world_.put(roster_member_path("main", "db4"), encode_roster_entry({.following_epoch = 2}));
+  world_.advance(10000);
+  EXPECT_EQ(loop_.counters().failovers_started, 0u);
+  EXPECT_TRUE(world_.actions.empty());
+  world_.put(maintenance_member_path("main", "db4"), "");
+  world_.advance(10000);
+  EXPECT_EQ(loop_.counters().failovers_published, 1u);
+}
+
 // `warden sim --workload mysql`, seed 222: an executor that lost its session
 // (and the lock with it) during the lease wait went on, promoted, and
 // published over a primary that had resumed.
@@ -304,6 +332,21 @@ TEST_F(AgentLoopFailover, AFailedPromotionResumesTheCandidatesReplication) {
   // It tries again (and fails again): never published.
   EXPECT_GE(loop_.counters().failovers_stopped, 1u);
   EXPECT_EQ(world_.count_writes(NsOp::kSetData, primary_path("main")), 0u);
+}
+
+// `warden sim --workload mysql`, seed 276: an old primary whose agent is
+// gone is fenced by nobody else; a fence that lost its connection is tried
+// again.
+TEST_F(AgentLoopFailover, AFenceThatFailedFastIsTriedAgain) {
+  world_.failing_once["fence 10.0.0.1"] = "fence: Lost connection to server during query (2013)";
+  until_failover_started();
+  world_.advance(20000);
+  ASSERT_GE(world_.actions.size(), 4u);
+  EXPECT_EQ(world_.actions[0], "fence 10.0.0.1");
+  EXPECT_EQ(world_.actions[1], "fence 10.0.0.1");  // again, before the lease wait
+  EXPECT_EQ(world_.actions[2], "fence 10.0.0.1");  // after it
+  EXPECT_EQ(world_.actions[3], "wait-relay-log-applied 10.0.0.2");
+  EXPECT_EQ(loop_.counters().failovers_published, 1u);
 }
 
 // A failover that ran between this plan's read and this lock changed the

@@ -72,7 +72,11 @@ TEST(MysqlctlChooseCandidate, WhatAReplicaReceivedCounts) {
   EXPECT_FALSE(choice.diverged);
 
   const FailoverOutcome outcome =
-      plan_failover({.members = members, .current_primary = std::nullopt, .lease_wait_ms = 0});
+      plan_failover({.members = members,
+                     .current_primary = std::nullopt,
+                     .lease_wait_ms = 0,
+                     .roster = {},
+                     .in_maintenance = {}});
   ASSERT_TRUE(outcome.plan);
   EXPECT_EQ(outcome.plan->steps.front().kind, StepKind::kWaitRelayLogApplied);
   EXPECT_EQ(outcome.plan->steps.front().gtid_position, "0-1-101");
@@ -264,6 +268,63 @@ TEST(MysqlctlPlanFailover, ProceedsWhenThePrimaryRecordIsGone) {
   ASSERT_TRUE(outcome.plan) << outcome.refusal;
   EXPECT_EQ(outcome.plan->steps.front().kind, StepKind::kFenceOldPrimary);
   EXPECT_EQ(outcome.plan->candidate_id, "r1");
+}
+
+// Semi-sync puts each acknowledged commit on one replica, not on all: a
+// member that may hold some must be heard from, or be put into maintenance
+// (`warden sim --workload mysql --overlapping-faults`, seed 163: the one
+// replica holding the acknowledged commits was down, the other promoted).
+TEST(MysqlctlPlanFailover, WaitsForEveryRosterMember) {
+  FailoverInput input = sample_input();
+  input.roster = {{"p", 6}, {"r1", 6}, {"r2", 6}, {"r7", 6}};
+  FailoverOutcome outcome = plan_failover(input);
+  EXPECT_FALSE(outcome.plan);
+  EXPECT_EQ(outcome.refusal,
+            "member r7 may hold acknowledged commits and has no record (maintenance on it lets "
+            "the failover go on without it)");
+  // Gone before epoch 6 began: it never replicated from this primary.
+  input.roster["r7"] = 5;
+  EXPECT_TRUE(plan_failover(input).plan);
+  // Never seen following anything: it may have replicated all along.
+  input.roster["r7"] = 0;
+  EXPECT_FALSE(plan_failover(input).plan);
+  input.roster["r7"] = 6;
+  input.in_maintenance = {"r7"};
+  outcome = plan_failover(input);
+  ASSERT_TRUE(outcome.plan) << outcome.refusal;
+  EXPECT_EQ(outcome.plan->candidate_id, "r1");
+
+  // A record without a position (its server did not answer the probe) is
+  // no better than none.
+  MemberRecord down = replica("r7", "");
+  down.healthy = false;
+  down.gtid_position = "unreadable";
+  input.members.push_back(down);
+  input.in_maintenance.clear();
+  EXPECT_EQ(plan_failover(input).refusal,
+            "member r7 may hold acknowledged commits and has no readable position (maintenance "
+            "on it lets the failover go on without it)");
+}
+
+TEST(MysqlctlPlanFailover, RefusesWhenAnUnpromotableFollowerReceivedMore) {
+  FailoverInput input = sample_input();
+  input.roster = {{"p", 6}, {"r1", 6}, {"r3", 6}};
+  MemberRecord& sick = input.members[3];
+  ASSERT_EQ(sick.id, "r3");
+  sick.received_gtid_position = "0-1-101";
+  sick.source_host = "10.0.0.9";  // where the old primary's server listens
+  sick.source_port = 3306;
+  input.current_primary->host = "10.0.0.9";
+  input.current_primary->port = 3306;
+  FailoverOutcome outcome = plan_failover(input);
+  EXPECT_FALSE(outcome.plan);
+  EXPECT_EQ(outcome.refusal,
+            "member r3 received transactions candidate r1 lacks (0-1-101) and cannot be promoted");
+  // What it received from another source says nothing of this primary's
+  // acknowledged commits.
+  sick.source_host = "10.0.0.8";
+  outcome = plan_failover(input);
+  EXPECT_TRUE(outcome.plan) << outcome.refusal;
 }
 
 TEST(MysqlctlPlanFailover, NewClusterNeedsNoFencing) {

@@ -108,6 +108,24 @@ TEST(AssessProbe, ReplicaWithAStoppedThreadIsUnhealthyAndSaysWhich) {
             "Slave_SQL_Running is No");
 }
 
+TEST(AssessProbe, ReplicaWhoseIoThreadStoppedOnItsSourcesErrorIsACandidate) {
+  ProbeResult probe = mariadb_replica();
+  probe.replication->io_thread_state = "No";
+  probe.replication->last_io_error =
+      "Got fatal error 1236 from master when reading data from binary log: 'Error: connecting "
+      "slave requested to start from GTID 0-1-12, which is not in the master's binlog'";
+  probe.replication->seconds_behind_source = std::nullopt;
+  ProbeAssessment assessment = assess_probe(probe);
+  EXPECT_TRUE(assessment.healthy);
+  EXPECT_FALSE(record_of(probe).io_running);
+  // Stopped by an operator, without an error: not a candidate.
+  probe.replication->last_io_error = "";
+  assessment = assess_probe(probe);
+  EXPECT_FALSE(assessment.healthy);
+  EXPECT_EQ(assessment.unhealthy_reason,
+            "replication from 127.0.0.1:3306 is not running: Slave_IO_Running is No");
+}
+
 // Every replica of a primary that just died looks like this: its IO thread
 // retries the source. It must stay a healthy candidate, with the lost
 // connection published (it is what confirms the primary's failure).
@@ -133,8 +151,9 @@ TEST(AssessProbe, ReplicaRetryingItsSourceIsAHealthyCandidateNotConnected) {
   probe.replication->io_thread_state = "Yes";
   EXPECT_TRUE(record_of(probe).io_running);
   EXPECT_EQ(record_of(probe).problem, "");
-  // Stopped, not retrying: an operator or an error stopped it.
+  // Stopped, not retrying, without an error: an operator stopped it.
   probe.replication->io_thread_state = "No";
+  probe.replication->last_io_error = "";
   EXPECT_FALSE(assess_probe(probe).healthy);
 }
 
