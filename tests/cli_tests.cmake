@@ -131,3 +131,13 @@ add_test(NAME mysql_failover_bench_smoke
           --failovers 2)
 set_tests_properties(mysql_failover_bench_smoke PROPERTIES LABELS "integration;mariadb" TIMEOUT 600
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The side-by-side comparison with Apache ZooKeeper (Debian's zookeeper
+# package) in its smoke mode: tiny sizes, one round, every workload, so that
+# it cannot rot. It writes its BENCHMARKS.md and docs/bench/ into the build
+# tree, not the checkout, and fails when a phase produced no result; the full
+# run is `tools/bench_compare.py` (BENCHMARKS.md).
+add_test(NAME bench_compare_smoke
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tools/bench_compare.py --smoke --require-all
+          --warden $<TARGET_FILE:warden> --output ${CMAKE_CURRENT_BINARY_DIR}/bench_compare_smoke)
+set_tests_properties(bench_compare_smoke PROPERTIES LABELS "integration;bench" TIMEOUT 900
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

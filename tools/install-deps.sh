@@ -11,7 +11,7 @@ packages=(
   librocksdb-dev libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev
   python3-kazoo zookeeper libzookeeper-mt-dev
   mariadb-server mariadb-client libmysqlcppconn-dev python3-pymysql
-  haproxy
+  haproxy gnuplot-nox
 )
 
 missing=()

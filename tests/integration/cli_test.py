@@ -118,7 +118,7 @@ class CliAgainstWarden(EnsembleTestCase):
         for line in lines:
             fields = dict(re.findall(r"(\w+)=([\d.]+)", line))
             self.assertEqual(set(fields), {"ops", "seconds", "ops_per_s", "p50_ms", "p99_ms",
-                                           "p999_ms", "errors"}, line)
+                                           "p999_ms", "max_ms", "errors"}, line)
             self.assertGreater(int(fields["ops"]), 0, line)
             self.assertEqual(fields["errors"], "0", line)
         self.assertEqual([c for c in zk.get_children("/") if c.startswith("bench-")], [])
