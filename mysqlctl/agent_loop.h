@@ -170,7 +170,7 @@ class AgentLoop {
   void adopt();
   void run_failover(FailoverPlan plan, ClusterView view);
   void check_plan_current(const std::shared_ptr<Failover>& failover);
-  // `attempt` counts the tries of a fence that failed fast.
+  // `attempt` counts the tries of a fence that lost its connection.
   void run_step(const std::shared_ptr<Failover>& failover, size_t index, uint32_t attempt = 0);
   std::string lock_doubt(const Failover& failover) const;
   void publish_primary(const std::shared_ptr<Failover>& failover);

@@ -336,7 +336,7 @@ TEST_F(AgentLoopFailover, AFailedPromotionResumesTheCandidatesReplication) {
 
 // `warden sim --workload mysql`, seed 276: an old primary whose agent is
 // gone is fenced by nobody else; a fence that lost its connection is tried
-// again.
+// again, one refused (a killed mysqld) is not.
 TEST_F(AgentLoopFailover, AFenceThatFailedFastIsTriedAgain) {
   world_.failing_once["fence 10.0.0.1"] = "fence: Lost connection to server during query (2013)";
   until_failover_started();
@@ -347,6 +347,18 @@ TEST_F(AgentLoopFailover, AFenceThatFailedFastIsTriedAgain) {
   EXPECT_EQ(world_.actions[2], "fence 10.0.0.1");  // after it
   EXPECT_EQ(world_.actions[3], "wait-relay-log-applied 10.0.0.2");
   EXPECT_EQ(loop_.counters().failovers_published, 1u);
+}
+
+TEST_F(AgentLoopFailover, AFenceRefusedByADownServerIsNotTriedAgain) {
+  world_.failing["fence 10.0.0.1"] =
+      "fence: 10.0.0.1:3306: cannot connect: Can't connect to server on '10.0.0.1' (111) (MySQL "
+      "error 2002)";
+  until_failover_started();
+  world_.advance(20000);
+  ASSERT_GE(world_.actions.size(), 3u);
+  EXPECT_EQ(world_.actions[0], "fence 10.0.0.1");
+  EXPECT_EQ(world_.actions[1], "fence 10.0.0.1");  // after the lease wait
+  EXPECT_EQ(world_.actions[2], "wait-relay-log-applied 10.0.0.2");
 }
 
 // A failover that ran between this plan's read and this lock changed the
