@@ -839,6 +839,10 @@ void Node::step_append_response(const Message& m) {
     p.snapshot_sending.reset();
   }
   if (maybe_advance_commit()) commit_notice_pending_ = true;
+  // A follower whose answer came after the quorum's (the commit had moved
+  // already) holds entries now known committed; tell it now rather than
+  // with the next heartbeat, a tick later, which its clients would wait for.
+  if (std::min(commit_index_, p.match) > p.commit_sent) commit_notice_pending_ = true;
   send_appends(m.from, p, false);
 }
 
