@@ -110,7 +110,15 @@ StorageStatus DurableReplica::prepare_writes(const consensus::Ready& ready) {
   if (!before_image_) {
     before_image_.emplace();
     before_image_->hard_state = ready.hard_state;
-    durable_tree_->take_changes(applied_, *before_image_);
+    // The tree records only spare a restart some replay (the log holds every
+    // entry past what they reflect), so they ride along with a write the
+    // Ready makes anyway instead of costing a synced write of their own: a
+    // Ready that only applies, sends or answers writes nothing.
+    const bool writes_anyway = ready.hard_state || ready.snapshot || !ready.entries.empty() ||
+                               !ready.snapshot_chunks.empty();
+    if (writes_anyway || durable_tree_->pending_changes() >= options_.max_deferred_tree_changes) {
+      durable_tree_->take_changes(applied_, *before_image_);
+    }
   }
   WriteBatch main;
   if (!ready.snapshot) {

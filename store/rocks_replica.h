@@ -5,7 +5,9 @@
 //   persist: hard state, new log entries (and truncations), the tree records
 //     changed by earlier applies with their applied position, staged
 //     snapshot chunks, an installed image — one synced write per Ready
-//     (plus one for an installed image);
+//     (plus one for an installed image); a Ready with nothing but applies,
+//     messages and answers writes nothing, and the tree records it leaves
+//     go with the next write (or flush_applied());
 //   then the caller sends the messages (never before persist succeeded);
 //   apply: committed entries become ZooState changes and ApplyResults (with
 //     their watch triggers); a received image replaces the state;
@@ -46,6 +48,9 @@ struct ReplicaOptions {
   uint64_t compact_every_entries = 100'000;
   size_t retain_entries = 10'000;
   size_t tree_chunk_bytes = 256 << 10;
+  // Tree records changed by applies wait for the next Ready that writes log
+  // entries or hard state; past this many they are written on their own.
+  size_t max_deferred_tree_changes = 10'000;
 };
 
 // What one step produced for the caller to carry out.

@@ -32,7 +32,7 @@ TEST(DurableReplica, WritesCommitEverywhereAndSurviveARestartOfEveryNode) {
   ReplicaCluster cluster(dir.path());
   ASSERT_TRUE(cluster.elect());
   for (int i = 0; i < 120; ++i) ASSERT_TRUE(cluster.write(i % 30));
-  cluster.tick_all();  // carries the last commit point and tree changes out
+  cluster.tick_all();  // carries the last commit point out
   expect_same_state(cluster);
   EXPECT_EQ(data_of(cluster, 2, "/k7"), "v3");
   const uint64_t before = cluster.replica(1).state().state_hash();
@@ -255,14 +255,15 @@ TEST(DurableReplica, AStepsWriteCanBeDoneByAGroupCommitter) {
       ASSERT_EQ(replica->node().propose(encode_txn(txn)), consensus::ProposeResult::kAccepted);
     }
     run_steps();
-    replica->node().tick();  // one more Ready carries the last applies' records out
+    replica->node().tick();
     run_steps();
     writes = committer.stats().writes;
   }
   EXPECT_GT(writes, 0u);
   EXPECT_EQ(replica->state().get_data("/g19", AuthContext{}).data, "x");
   // Without a flush the last applies reach the disk only with the next
-  // Ready; restart would replay them from the log.
+  // Ready that writes log entries or hard state; restart would replay them
+  // from the log.
   const uint64_t hash = replica->state().state_hash();
   ASSERT_TRUE(replica->flush_applied().is_ok());
   const LogPosition applied = replica->applied();

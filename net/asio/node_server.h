@@ -4,8 +4,9 @@
 // session expiry and the consensus clock, all on one io_context thread.
 //
 // Every input (a peer message, client bytes, a tick) is fed to its part, and
-// then the node's Readies are carried out until there are none: persist,
-// send, apply, answer. While a Ready cannot be persisted (a full disk) the
+// once the inputs that arrived together are all in (a posted pump), the
+// node's Readies are carried out until there are none: persist, send,
+// apply, answer. While a Ready cannot be persisted (a full disk) the
 // node is stalled: it feeds nothing to the consensus core, answers client
 // writes with ZSYSTEMERROR at once (reads are still served), and retries the
 // write every 100 ms until the disk has room.
@@ -91,6 +92,8 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   void on_client_closed(ConnectionId connection);
   // Carries out Readies and what they caused until nothing is left.
   void pump();
+  // pump() once the handlers already due have fed their inputs.
+  void schedule_pump();
   bool step_once();
   void handle_output(store::ReplicaOutput& out);
   void feed_deferred();
@@ -119,6 +122,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   std::deque<Deferred> deferred_;                    // host calls, fed to the core between Readies
   std::vector<consensus::ReadState> pending_syncs_;  // waiting for the state to catch up
   bool pumping_ = false;
+  bool pump_scheduled_ = false;
   bool retry_scheduled_ = false;
   bool retry_due_ = false;  // stalled: the timer says it is time to try the write again
 };
