@@ -519,12 +519,9 @@ void AgentLoop::resume_under_lock(const AgentDecision& decision) {
     NsRequest read = request(NsOp::kGetData, primary_path(options_.settings.cluster));
     read.session = session;
     submit(std::move(read), [this, decision, session, planned](const NsReply& current) {
-      const std::string doubt =
-          !same_primary_record(current, planned) ? "the primary record changed since the view"
-          : session_ != session || !last_confirmed_ms_ ||
-                  ports_.now_ms() >= *last_confirmed_ms_ + options_.settings.fence_after_ms
-              ? "the session holding the lock is not confirmed"
-              : "";
+      const std::string doubt = same_primary_record(current, planned)
+                                    ? lock_doubt(session)
+                                    : "the primary record changed since the view";
       if (!doubt.empty()) {
         log("make-writable not started: " + doubt);
         release_lock(session);
@@ -669,12 +666,12 @@ void AgentLoop::check_plan_current(const std::shared_ptr<Failover>& failover) {
   });
 }
 
-// Why the lock may no longer be this failover's, or "" when it surely is:
-// the session that took it is still the client's, and a sync on it was
+// Why the lock taken on `session` may no longer be this agent's, or "" when
+// it surely is: that session is still the client's, and a sync on it was
 // answered recently enough that the ensemble cannot have expired it.
-std::string AgentLoop::lock_doubt(const Failover& failover) const {
-  if (session_ != failover.session) return "the session holding the lock is gone";
-  if (confirmed_session_ != failover.session || !last_confirmed_ms_ ||
+std::string AgentLoop::lock_doubt(uint64_t session) const {
+  if (session_ != session) return "the session holding the lock is gone";
+  if (confirmed_session_ != session || !last_confirmed_ms_ ||
       ports_.now_ms() >= *last_confirmed_ms_ + options_.settings.fence_after_ms) {
     return "no quorum has confirmed the session holding the lock for " +
            std::to_string(options_.settings.fence_after_ms) + " ms";
@@ -689,7 +686,7 @@ void AgentLoop::run_step(const std::shared_ptr<Failover>& failover, size_t index
   assert(index < plan.steps.size());
   const FailoverStep& step = plan.steps[index];
   if (step.kind != StepKind::kWaitLeaseExpiry) {
-    if (std::string doubt = lock_doubt(*failover); !doubt.empty()) {
+    if (std::string doubt = lock_doubt(failover->session); !doubt.empty()) {
       return end_failover(failover, "stopped before '" + describe(step) + "': " + doubt, false);
     }
   }

@@ -134,7 +134,6 @@ class AgentLoop {
   // The client learnt that its session ended: open another.
   void on_session_lost();
 
-  bool acting() const { return acting_; }
   const AgentCounters& counters() const { return counters_; }
   // What the health checks answer from: the latest probe and view, each
   // only while recent, and whether the ensemble confirms this agent.
@@ -172,7 +171,7 @@ class AgentLoop {
   void check_plan_current(const std::shared_ptr<Failover>& failover);
   // `attempt` counts the tries of a fence that lost its connection.
   void run_step(const std::shared_ptr<Failover>& failover, size_t index, uint32_t attempt = 0);
-  std::string lock_doubt(const Failover& failover) const;
+  std::string lock_doubt(uint64_t session) const;
   void publish_primary(const std::shared_ptr<Failover>& failover);
   void end_failover(const std::shared_ptr<Failover>& failover, const std::string& how,
                     bool published);

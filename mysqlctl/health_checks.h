@@ -56,6 +56,17 @@ struct AgentCounters {
   uint64_t make_writables = 0;
   uint64_t repoints = 0;
   uint64_t adoptions = 0;
+
+  AgentCounters& operator+=(const AgentCounters& other) {
+    failovers_started += other.failovers_started;
+    failovers_published += other.failovers_published;
+    failovers_stopped += other.failovers_stopped;
+    fences += other.fences;
+    make_writables += other.make_writables;
+    repoints += other.repoints;
+    adoptions += other.adoptions;
+    return *this;
+  }
 };
 
 // What an agent knows about its own member, as of its latest round.

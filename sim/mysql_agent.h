@@ -98,7 +98,6 @@ class SimAgent final : private mysqlctl::AgentPorts {
   // ZkClientOptions::on_session_lost does in the real runtime.
   void on_session_lost() { loop_.on_session_lost(); }
 
-  bool acting() const { return loop_.acting(); }
   const AgentCounters& counters() const { return loop_.counters(); }
 
  private:

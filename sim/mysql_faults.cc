@@ -107,15 +107,7 @@ void MysqlSimulation::crash_mysqld(int h, uint64_t id) {
 
 void MysqlSimulation::crash_warden(int h, uint64_t id) {
   Host& host = hosts_[static_cast<size_t>(h)];
-  if (host.agent) {
-    const AgentCounters& c = host.agent->counters();
-    retired_agents_.failovers_started += c.failovers_started;
-    retired_agents_.failovers_published += c.failovers_published;
-    retired_agents_.failovers_stopped += c.failovers_stopped;
-    retired_agents_.fences += c.fences;
-    retired_agents_.repoints += c.repoints;
-    retired_agents_.make_writables += c.make_writables;
-  }
+  if (host.agent) retired_agents_ += host.agent->counters();
   host.agent.reset();
   ++host.incarnation;  // whatever the dead process was waiting for is dropped
   host.warden_up = false;

@@ -872,14 +872,7 @@ SimResult MysqlSimulation::collect_result() {
   stats.acknowledged = checker_->acknowledged();
   AgentCounters agents = retired_agents_;
   for (const Host& host : hosts_) {
-    if (!host.agent) continue;
-    const AgentCounters& c = host.agent->counters();
-    agents.failovers_started += c.failovers_started;
-    agents.failovers_published += c.failovers_published;
-    agents.failovers_stopped += c.failovers_stopped;
-    agents.fences += c.fences;
-    agents.repoints += c.repoints;
-    agents.make_writables += c.make_writables;
+    if (host.agent) agents += host.agent->counters();
   }
   stats.failovers_started = agents.failovers_started;
   stats.failovers_published = agents.failovers_published;

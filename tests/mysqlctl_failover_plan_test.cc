@@ -71,12 +71,11 @@ TEST(MysqlctlChooseCandidate, WhatAReplicaReceivedCounts) {
   EXPECT_EQ(reason_for(choice, "r2"), "less advanced than r1 (0-1-100)");
   EXPECT_FALSE(choice.diverged);
 
-  const FailoverOutcome outcome =
-      plan_failover({.members = members,
-                     .current_primary = std::nullopt,
-                     .lease_wait_ms = 0,
-                     .roster = {},
-                     .in_maintenance = {}});
+  const FailoverOutcome outcome = plan_failover({.members = members,
+                                                 .current_primary = std::nullopt,
+                                                 .lease_wait_ms = 0,
+                                                 .roster = {},
+                                                 .in_maintenance = {}});
   ASSERT_TRUE(outcome.plan);
   EXPECT_EQ(outcome.plan->steps.front().kind, StepKind::kWaitRelayLogApplied);
   EXPECT_EQ(outcome.plan->steps.front().gtid_position, "0-1-101");
