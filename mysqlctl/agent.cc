@@ -179,9 +179,9 @@ void Agent::submit(NsRequest request, std::function<void(const NsReply&)> done) 
                   });
 }
 
-void Agent::probe(std::function<void(const ProbeResult&)> done) {
-  asio::post(probe_thread_, [self = shared_from_this(), done = std::move(done)] {
-    ProbeResult result = self->options_.mysql->probe(self->options_.server);
+void Agent::probe(const ProbeTarget& server, std::function<void(const ProbeResult&)> done) {
+  asio::post(probe_thread_, [self = shared_from_this(), server, done = std::move(done)] {
+    ProbeResult result = self->options_.mysql->probe(server);
     asio::post(self->io_, [self, result = std::move(result), done] {
       if (!self->stopping_) done(result);
     });
@@ -214,6 +214,9 @@ void Agent::act(MysqlAction action, const ProbeTarget& target,
                    break;
                  case MysqlAction::kResumeReplication:
                    result = mysql->resume_replication(target);
+                   break;
+                 case MysqlAction::kStopReceiving:
+                   result = mysql->stop_receiving(target);
                    break;
                }
                asio::post(self->io_, [self, result = std::move(result), done] {

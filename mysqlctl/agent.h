@@ -49,6 +49,7 @@ class MysqlOperator {
   virtual Result<std::string> repoint(const ProbeTarget& server, const ProbeTarget& source) = 0;
   virtual Result<std::string> wait_relay_log_applied(const ProbeTarget& server) = 0;
   virtual Result<std::string> resume_replication(const ProbeTarget& server) = 0;
+  virtual Result<std::string> stop_receiving(const ProbeTarget& server) = 0;
 };
 
 struct AgentOptions {
@@ -89,7 +90,7 @@ class Agent : public std::enable_shared_from_this<Agent>, private AgentPorts {
   void after_ms(uint64_t delay_ms, const char* label, std::function<void()> task) override;
   void connect(std::function<void(std::optional<uint64_t> session)> done) override;
   void submit(NsRequest request, std::function<void(const NsReply&)> done) override;
-  void probe(std::function<void(const ProbeResult&)> done) override;
+  void probe(const ProbeTarget& server, std::function<void(const ProbeResult&)> done) override;
   void act(MysqlAction action, const ProbeTarget& target, const std::optional<ProbeTarget>& source,
            std::function<void(const Result<std::string>&)> done) override;
   void log(const std::string& line) override;

@@ -4,6 +4,14 @@
 #include <cassert>
 
 namespace warden::mysqlctl {
+FailoverInput failover_input(const ClusterView& view, uint64_t lease_wait_ms) {
+  return FailoverInput{.members = view.members,
+                       .current_primary = view.primary,
+                       .lease_wait_ms = lease_wait_ms,
+                       .roster = view.roster,
+                       .in_maintenance = view.in_maintenance};
+}
+
 namespace {
 
 bool follows(const MemberRecord& replica, const MemberRecord& source) {
@@ -34,12 +42,14 @@ std::string errant_gtids(const MemberRecord& member, const MemberRecord& primary
   return errant.empty() ? "" : errant.format();
 }
 
-// A replica following `primary` with transactions the primary lacks, if
-// any: what a primary whose crash recovery truncated its binary log leaves
-// behind (MariaDB with init_rpl_role=SLAVE). Healthy or not: that replica's
-// IO thread fails on the very gap (error 1236), and a primary resumed
-// beside it would write other transactions under the same GTIDs.
-const MemberRecord* follower_ahead_of(const ClusterView& view, const MemberRecord& primary) {
+// A member with transactions the restarted `primary` lacks, if any: what a
+// primary whose crash recovery truncated its binary log leaves behind
+// (MariaDB with init_rpl_role=SLAVE). Healthy or not: a replica's IO thread
+// fails on the very gap (error 1236), and a primary resumed beside it would
+// write other transactions under the same GTIDs. Also a member that follows
+// someone else now (a failover promoted it, or pointed it at the one it
+// promoted, and could not publish: overlapping seed 407).
+const MemberRecord* member_ahead_of(const ClusterView& view, const MemberRecord& primary) {
   // A record without a position (its probe did not complete) says nothing
   // about what the server lacks.
   // Only a server replicating from nobody and read-only is a restarted
@@ -50,7 +60,7 @@ const MemberRecord* follower_ahead_of(const ClusterView& view, const MemberRecor
     // from the primary after that record was written (a fenced primary made
     // writable again), not from before a truncation, which would have
     // broken the stream (`warden sim --workload mysql`, seed 127).
-    if (member.id == primary.id || !follows(member, primary) || member.io_running) continue;
+    if (member.id == primary.id || (follows(member, primary) && member.io_running)) continue;
     // Its relay log counts: acknowledged commits the primary lost may be
     // only there.
     if (!errant_gtids(member, primary, /*received=*/true).empty()) return &member;
@@ -79,6 +89,11 @@ const char* local_action_name(LocalAction action) {
 AgentCore::AgentCore(AgentSettings settings, uint64_t started_ms)
     : settings_(std::move(settings)), started_ms_(started_ms) {
   assert(settings_.fence_after_ms > 0);
+}
+
+bool AgentCore::falls_back(const MemberRecord& writable) const {
+  return settings_.require_semi_sync &&
+         (writable.semi_sync == "off" || writable.semi_sync == "may-fall-back");
 }
 
 bool AgentCore::isolated(const AgentInput& input) const {
@@ -132,11 +147,18 @@ void AgentCore::follow_primary(const AgentInput& input, const ClusterView& view,
     // gone too and may be failing it over already, under a lock taken after
     // this view was read (`warden sim --workload mysql`, seed 271).
     if (me.read_only && me.source_host.empty() && !isolated(input) &&
-        follower_ahead_of(view, me) == nullptr && find_member(view.members, me.id) != nullptr) {
+        member_ahead_of(view, me) == nullptr && find_member(view.members, me.id) != nullptr) {
+      // A restarted primary's recovery may have dropped commits a replica
+      // received: with that replica unaccounted for, new commits would
+      // reuse their GTIDs (`warden sim --workload mysql
+      // --overlapping-faults`, seed 59).
+      if (std::string refusal = resume_refusal(failover_input(view, 0), me); !refusal.empty()) {
+        decision.problem = "the published primary does not take writes again: " + refusal;
+        return;
+      }
       decision.local = LocalAction::kMakeWritable;
       decision.local_reason = "this member is the published primary " + primary_name(primary);
-    } else if (!me.read_only && settings_.require_semi_sync &&
-               (me.semi_sync == "off" || me.semi_sync == "may-fall-back") && !isolated(input)) {
+    } else if (!me.read_only && falls_back(me) && !isolated(input)) {
       // Making it writable again configures semi-sync as promote does: an
       // acknowledged commit must be on a replica, never only here.
       decision.local = LocalAction::kMakeWritable;
@@ -191,12 +213,12 @@ std::optional<uint64_t> AgentCore::primary_failed(const AgentInput& input, const
     decision.failover_held = "primary " + record->id + " is in maintenance";
     return std::nullopt;
   }
-  if (const MemberRecord* ahead = follower_ahead_of(view, *record)) {
+  if (const MemberRecord* ahead = member_ahead_of(view, *record)) {
     // The primary restarted and its crash recovery dropped transactions it
     // had sent (never acknowledged to a client, but on this replica): it
     // cannot lead its replicas again. Its agent is alive (its record is
     // there), and its server is read-only: no lease to wait out.
-    decision.primary_failure = "primary " + primary_name(primary) + " is read-only and replica " +
+    decision.primary_failure = "primary " + primary_name(primary) + " is read-only and member " +
                                ahead->id + " has transactions it lacks (" +
                                errant_gtids(*ahead, *record, /*received=*/true) + "): it restarted";
     return 0;
@@ -243,12 +265,7 @@ void AgentCore::consider_failover(const AgentInput& input, const ClusterView& vi
                              std::to_string(settings_.min_failover_interval_ms) + " ms ago";
     return;
   }
-  FailoverInput failover{.members = view.members,
-                         .current_primary = view.primary,
-                         .lease_wait_ms = *lease_wait_ms,
-                         .roster = view.roster,
-                         .in_maintenance = view.in_maintenance};
-  FailoverOutcome outcome = plan_failover(failover);
+  FailoverOutcome outcome = plan_failover(failover_input(view, *lease_wait_ms));
   if (!outcome.plan) {
     decision.failover_held = outcome.refusal;
     return;
@@ -272,8 +289,20 @@ void AgentCore::consider_bootstrap(const AgentInput& input, const ClusterView& v
   if (writable.size() == 1) {
     // An isolated agent fences its server instead (rule 1): it cannot know
     // whether someone was published meanwhile.
-    decision.adopt_as_primary = writable.front()->id == settings_.member_id &&
-                                !writable.front()->maintenance && !isolated(input);
+    const bool mine = writable.front()->id == settings_.member_id &&
+                      !writable.front()->maintenance && !isolated(input);
+    // Published, its acknowledged commits are promised: semi-sync must not
+    // fall back first (`warden sim --workload mysql --overlapping-faults`,
+    // seed 138: the agent died a second after adopting, and the server
+    // fell back to asynchronous 10 s later).
+    if (mine && input.local && falls_back(*input.local)) {
+      decision.local = LocalAction::kMakeWritable;
+      decision.local_reason = "semi-synchronous replication is " + input.local->semi_sync +
+                              ": configuring it never to fall back before adopting this member as "
+                              "the first primary";
+      return;
+    }
+    decision.adopt_as_primary = mine;
     return;
   }
   if (view.failover_lock_held) return;
@@ -302,6 +331,18 @@ void AgentCore::consider_bootstrap(const AgentInput& input, const ClusterView& v
       decision.failover_held = "no primary published, and " + member.id +
                                " is still connected to its source " + member.source_host + ":" +
                                std::to_string(member.source_port);
+      return;
+    }
+  }
+  // A member that published once and has no record now (its agent or node
+  // is down) may run the writable first primary, with replicas streaming
+  // from it (`warden sim --workload mysql --overlapping-faults`, seed 529).
+  for (const auto& [id, following_epoch] : view.roster) {
+    const bool maintained = std::find(view.in_maintenance.begin(), view.in_maintenance.end(), id) !=
+                            view.in_maintenance.end();
+    if (!maintained && find_member(view.members, id) == nullptr) {
+      decision.failover_held = "no primary published, and member " + id +
+                               " has no record: its server may be the first primary";
       return;
     }
   }

@@ -103,6 +103,9 @@ struct ClusterView {
   std::vector<std::string> in_maintenance;
 };
 
+// What plan_failover is given from `view`.
+FailoverInput failover_input(const ClusterView& view, uint64_t lease_wait_ms);
+
 struct AgentInput {
   uint64_t now_ms = 0;      // the agent's monotonic clock
   int64_t wall_now_ms = 0;  // ms since the epoch, compared with primary_written_ms
@@ -153,6 +156,9 @@ class AgentCore {
 
  private:
   bool isolated(const AgentInput& input) const;
+  // A writable server whose semi-sync may fall back to asynchronous (or is
+  // off) while the settings require it.
+  bool falls_back(const MemberRecord& writable) const;
   void follow_primary(const AgentInput& input, const ClusterView& view, AgentDecision& decision);
   // Sets decision.primary_failure, and returns the lease wait still due.
   std::optional<uint64_t> primary_failed(const AgentInput& input, const ClusterView& view,

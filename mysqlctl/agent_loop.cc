@@ -20,6 +20,7 @@ constexpr uint64_t kReconnectDelayMs = 500;
 // mysqld), and the lease wait covers it.
 constexpr uint32_t kFenceAttempts = 3;
 constexpr uint64_t kFenceRetryDelayMs = 200;
+constexpr uint64_t kUnlockRetryDelayMs = 500;
 
 bool lost_mid_query(const std::string& error) {
   for (const char* sign : {"Lost connection", "gone away", "2013)", "2006)"}) {
@@ -117,6 +118,8 @@ const char* mysql_action_name(MysqlAction action) {
       return "wait-relay-log-applied";
     case MysqlAction::kResumeReplication:
       return "resume-replication";
+    case MysqlAction::kStopReceiving:
+      return "stop-receiving";
   }
   return "?";
 }
@@ -139,9 +142,14 @@ struct AgentLoop::Failover {
   FailoverPlan plan;
   ClusterView view;
   uint64_t session = 0;
-  // The candidate stopped applying what it receives for the relay-log wait
-  // (or may have): if the failover stops now, replication must resume.
-  bool candidate_paused = false;
+  // Servers whose replication the failover stopped (or may have): if it
+  // stops short of publishing, they replicate again.
+  std::vector<ProbeTarget> paused;
+  // What each member held once it stopped receiving, by id.
+  std::map<std::string, FrozenPosition> frozen;
+  // What the candidate holds once its relay log is applied: published with
+  // the new epoch.
+  std::string promoted_position;
 };
 
 AgentLoop::AgentLoop(AgentLoopOptions options, AgentPorts& ports)
@@ -227,7 +235,7 @@ void AgentLoop::round() {
 void AgentLoop::start_probe() {
   probing_ = true;
   const uint64_t started = ports_.now_ms();
-  ports_.probe([this, started](const ProbeResult& result) {
+  ports_.probe(options_.server, [this, started](const ProbeResult& result) {
     if (!stopped_) on_probe(result, started);
   });
 }
@@ -504,6 +512,7 @@ void AgentLoop::resume_under_lock(const AgentDecision& decision) {
   const uint64_t session = session_;
   assert(view_);  // the decision came from it
   const ClusterView planned = *view_;
+  ++locks_taken_;
   NsRequest lock = request(NsOp::kCreate, failover_lock_path(options_.settings.cluster),
                            options_.settings.member_id, /*ephemeral=*/true);
   lock.session = session;
@@ -532,10 +541,34 @@ void AgentLoop::resume_under_lock(const AgentDecision& decision) {
   });
 }
 
+// A lost answer is not a lost delete: the lock is deleted again only while
+// it is still this member's (no other agent writes this member's id) and
+// this agent has taken no lock since. A lock left behind on a session that
+// lives on would hold every failover off for good (`warden sim --workload
+// mysql --overlapping-faults`, seed 386).
 void AgentLoop::release_lock(uint64_t session) {
   NsRequest unlock = request(NsOp::kDelete, failover_lock_path(options_.settings.cluster));
   unlock.session = session;
-  submit(std::move(unlock), [](const NsReply&) {});
+  const uint64_t taken = locks_taken_;
+  submit(std::move(unlock), [this, session, taken](const NsReply& reply) {
+    if (reply.error == NsError::kConnectionLoss) recheck_lock(session, taken);
+  });
+}
+
+void AgentLoop::recheck_lock(uint64_t session, uint64_t taken) {
+  ports_.after_ms(kUnlockRetryDelayMs, "agent-unlock-retry", [this, session, taken] {
+    if (stopped_ || locks_taken_ != taken || session_ != session) return;
+    NsRequest read = request(NsOp::kGetData, failover_lock_path(options_.settings.cluster));
+    read.session = session;
+    submit(std::move(read), [this, session, taken](const NsReply& lock) {
+      if (stopped_ || locks_taken_ != taken) return;
+      if (lock.error == NsError::kConnectionLoss) return recheck_lock(session, taken);
+      if (ok(lock) && lock.data == options_.settings.member_id) {
+        log("failover lock: deleting it again (the answer to the delete was lost)");
+        release_lock(session);
+      }
+    });
+  });
 }
 
 void AgentLoop::run_local(const AgentDecision& decision, std::function<void()> then) {
@@ -598,7 +631,8 @@ void AgentLoop::adopt() {
   const PrimaryRecord first{.member_id = options_.settings.member_id,
                             .epoch = 1,
                             .host = options_.server.host,
-                            .port = options_.server.port};
+                            .port = options_.server.port,
+                            .gtid_position = local_record_ ? local_record_->gtid_position : ""};
   submit(request(NsOp::kCreate, primary_path(options_.settings.cluster), encode_primary(first)),
          [this](const NsReply& reply) {
            if (ok(reply)) ++counters_.adoptions;
@@ -628,6 +662,7 @@ void AgentLoop::run_failover(FailoverPlan plan, ClusterView view) {
   failover->plan = std::move(plan);
   failover->view = std::move(view);
   failover->session = session_;
+  ++locks_taken_;
   NsRequest lock = request(NsOp::kCreate, failover_lock_path(options_.settings.cluster),
                            options_.settings.member_id, /*ephemeral=*/true);
   lock.session = failover->session;
@@ -696,6 +731,24 @@ void AgentLoop::run_step(const std::shared_ptr<Failover>& failover, size_t index
   if (step.kind == StepKind::kWaitLeaseExpiry) {
     return ports_.after_ms(step.wait_ms, "agent-lease-wait", next);
   }
+  if (step.kind == StepKind::kWaitRelayLogApplied && plan.old_primary_id) {
+    // Every member has stopped receiving by now (or could not be reached).
+    const std::string why = recheck_after_freeze(failover_input(failover->view, 0),
+                                                 plan.candidate_id, failover->frozen);
+    if (!why.empty()) return end_failover(failover, "stopped: " + why, false);
+    const MemberRecord* candidate = find_member(failover->view.members, plan.candidate_id);
+    auto frozen = failover->frozen.find(plan.candidate_id);
+    if (candidate != nullptr && frozen != failover->frozen.end()) {
+      MemberRecord read = *candidate;
+      read.gtid_position = frozen->second.applied;
+      read.received_gtid_position = frozen->second.received;
+      // Readable: recheck_after_freeze required it.
+      failover->promoted_position = member_known_position(read)->format();
+    }
+  }
+  if (step.kind == StepKind::kWaitRelayLogApplied && failover->promoted_position.empty()) {
+    failover->promoted_position = step.gtid_position;
+  }
   const std::optional<ProbeTarget> target = target_of(failover->view, step.member_id);
   // Best effort: the old primary may be gone, a replica unreachable. The
   // candidate's steps must succeed, or the failover stops here.
@@ -714,9 +767,11 @@ void AgentLoop::run_step(const std::shared_ptr<Failover>& failover, size_t index
     case StepKind::kFenceOldPrimary:
       action = MysqlAction::kFence;
       break;
+    case StepKind::kStopReceiving:
+      return stop_receiving(failover, index, *target);
     case StepKind::kWaitRelayLogApplied:
       action = MysqlAction::kWaitRelayLogApplied;
-      failover->candidate_paused = true;
+      note_paused(*failover, *target);
       break;
     case StepKind::kPromote:
       action = MysqlAction::kPromote;
@@ -758,6 +813,52 @@ void AgentLoop::run_step(const std::shared_ptr<Failover>& failover, size_t index
              });
 }
 
+void AgentLoop::stop_receiving(const std::shared_ptr<Failover>& failover, size_t index,
+                               const ProbeTarget& target) {
+  const std::string member_id = failover->plan.steps[index].member_id;
+  note_paused(*failover, target);
+  ports_.act(MysqlAction::kStopReceiving, target, std::nullopt,
+             [this, failover, index, member_id, target](const Result<std::string>& stopped) {
+               if (stopped_) return;
+               if (!stopped.ok()) log("failover: stop " + member_id + ": " + stopped.error());
+               // Read it even so: a server that replicates from nobody
+               // receives nothing either.
+               ports_.probe(target,
+                            [this, failover, index, member_id, target](const ProbeResult& probe) {
+                              if (stopped_) return;
+                              note_frozen(*failover, member_id, target, probe);
+                              run_step(failover, index + 1);
+                            });
+             });
+}
+
+void AgentLoop::note_paused(Failover& failover, const ProbeTarget& target) {
+  for (const ProbeTarget& paused : failover.paused) {
+    if (paused.host == target.host && paused.port == target.port) return;
+  }
+  failover.paused.push_back(target);
+}
+
+void AgentLoop::note_frozen(Failover& failover, const std::string& member_id,
+                            const ProbeTarget& target, const ProbeResult& probe) {
+  Result<MemberRecord> record = member_record_from_probe(probe, target, member_id, 1);
+  if (!probe.completed || !record.ok()) {
+    return log("failover: " + member_id +
+               " could not be read: " + (record.ok() ? probe.error : record.error()));
+  }
+  if (probe.replication && probe.replication->io_thread_state != "No") {
+    return log("failover: " + member_id + " is still receiving (IO thread " +
+               probe.replication->io_thread_state + ")");
+  }
+  const MemberRecord& read = record.value();
+  failover.frozen[member_id] = {.applied = read.gtid_position,
+                                .received = read.received_gtid_position,
+                                .source_host = read.source_host,
+                                .source_port = read.source_port};
+  log("failover: " + member_id + " receives nothing more; applied '" + read.gtid_position +
+      "', received '" + read.received_gtid_position + "'");
+}
+
 void AgentLoop::publish_primary(const std::shared_ptr<Failover>& failover) {
   const FailoverPlan& plan = failover->plan;
   const std::optional<ProbeTarget> server = target_of(failover->view, plan.candidate_id);
@@ -765,7 +866,8 @@ void AgentLoop::publish_primary(const std::shared_ptr<Failover>& failover) {
   const PrimaryRecord record{.member_id = plan.candidate_id,
                              .epoch = plan.new_epoch,
                              .host = server->host,
-                             .port = server->port};
+                             .port = server->port,
+                             .gtid_position = failover->promoted_position};
   const std::string path = primary_path(options_.settings.cluster);
   // Conditional on the record this plan was made from: if anyone changed it
   // meanwhile, this failover lost, and the promoted server is fenced by its
@@ -794,18 +896,23 @@ void AgentLoop::end_failover(const std::shared_ptr<Failover>& failover, const st
   }
   // On the lock's session only: on another, the lock may be someone else's.
   release_lock(failover->session);
-  if (published || !failover->candidate_paused) return end_action();
-  // The candidate was not promoted (or its promotion failed): it replicates
-  // again, so that it keeps up with whoever is primary.
-  const std::optional<ProbeTarget> candidate =
-      target_of(failover->view, failover->plan.candidate_id);
-  assert(candidate);
-  ports_.act(MysqlAction::kResumeReplication, *candidate, std::nullopt,
-             [this](const Result<std::string>& result) {
+  if (published) return end_action();
+  // Nobody was promoted (or the promotion failed): whoever stopped
+  // replicating for this failover replicates again, to keep up with
+  // whoever is primary.
+  resume_paused(failover, 0);
+}
+
+void AgentLoop::resume_paused(const std::shared_ptr<Failover>& failover, size_t index) {
+  if (index >= failover->paused.size()) return end_action();
+  const ProbeTarget target = failover->paused[index];
+  ports_.act(MysqlAction::kResumeReplication, target, std::nullopt,
+             [this, failover, index, target](const Result<std::string>& result) {
                if (stopped_) return;
-               log(std::string("failover: resume replication on the candidate") +
+               log("failover: resume replication on " + target.host + ":" +
+                   std::to_string(target.port) +
                    (result.ok() ? ": " + result.value() : " failed: " + result.error()));
-               end_action();
+               resume_paused(failover, index + 1);
              });
 }
 

@@ -86,6 +86,7 @@ enum class MysqlAction : uint8_t {
   kRepoint,       // replicate from the source by GTID
   kWaitRelayLogApplied,
   kResumeReplication,  // start the replication threads again
+  kStopReceiving,      // stop the IO thread: nothing more arrives from the source
 };
 const char* mysql_action_name(MysqlAction action);
 
@@ -105,7 +106,8 @@ class AgentPorts {
   virtual void connect(std::function<void(std::optional<uint64_t> session)> done) = 0;
   // Every request is answered, in order.
   virtual void submit(NsRequest request, std::function<void(const NsReply&)> done) = 0;
-  virtual void probe(std::function<void(const ProbeResult&)> done) = 0;
+  // Probes `server`: the local one every round, others in a failover.
+  virtual void probe(const ProbeTarget& server, std::function<void(const ProbeResult&)> done) = 0;
   // `source`: kRepoint only. Bounded in time; a line for the log, or why not.
   virtual void act(MysqlAction action, const ProbeTarget& target,
                    const std::optional<ProbeTarget>& source,
@@ -165,6 +167,9 @@ class AgentLoop {
   void run_local(const AgentDecision& decision, std::function<void()> then = {});
   void resume_under_lock(const AgentDecision& decision);
   void release_lock(uint64_t session);
+  // After a delete of the lock whose answer was lost: deletes it again if
+  // it is still this member's and no lock was taken since (`taken`).
+  void recheck_lock(uint64_t session, uint64_t taken);
   void end_action();
   void adopt();
   void run_failover(FailoverPlan plan, ClusterView view);
@@ -172,7 +177,18 @@ class AgentLoop {
   // `attempt` counts the tries of a fence that lost its connection.
   void run_step(const std::shared_ptr<Failover>& failover, size_t index, uint32_t attempt = 0);
   std::string lock_doubt(uint64_t session) const;
+  // The kStopReceiving step `index` on `target`: stops it, reads it, goes on.
+  void stop_receiving(const std::shared_ptr<Failover>& failover, size_t index,
+                      const ProbeTarget& target);
+  // Adds `target` to the servers to resume if the failover stops (once).
+  void note_paused(Failover& failover, const ProbeTarget& target);
+  // Records what `probe` read of a member that receives nothing more, or
+  // logs why it cannot count as such.
+  void note_frozen(Failover& failover, const std::string& member_id, const ProbeTarget& target,
+                   const ProbeResult& probe);
   void publish_primary(const std::shared_ptr<Failover>& failover);
+  // Resumes replication on the servers from failover->paused[index] on.
+  void resume_paused(const std::shared_ptr<Failover>& failover, size_t index);
   void end_failover(const std::shared_ptr<Failover>& failover, const std::string& how,
                     bool published);
   void log(const std::string& line) { ports_.log(line); }
@@ -216,6 +232,7 @@ class AgentLoop {
   uint64_t action_ended_ms_ = 0;
   std::string last_held_;
   std::string last_semi_sync_note_;
+  uint64_t locks_taken_ = 0;  // failover locks this agent asked for
   std::string last_failure_;
   AgentCounters counters_;
 };

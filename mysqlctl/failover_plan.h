@@ -89,6 +89,11 @@ enum class StepKind : uint8_t {
   // surely fenced itself, even if it is cut off from everyone and never
   // heard of this failover.
   kWaitLeaseExpiry,
+  // Stop `member_id`'s IO thread, so that it receives nothing more from the
+  // old primary, and read what it applied and received. Best effort per
+  // member; recheck_after_freeze() then decides whether the candidate still
+  // holds everything acknowledged.
+  kStopReceiving,
   // Wait until the candidate has applied all it received (its relay log),
   // reaching at least `gtid_position`.
   kWaitRelayLogApplied,
@@ -157,11 +162,42 @@ struct FailoverOutcome {
 // old primary's epoch (but the old primary and those in maintenance) must
 // have a record with a readable position, and each that follows the old
 // primary must have received nothing the candidate lacks (an operator puts
-// a member that is gone for good into maintenance to fail over without it). Steps, in order: fence
-// the old primary, wait for its lease, fence it again, wait for the candidate's relay log, promote
-// it, repoint each other healthy replica, publish the new primary with the next epoch. Without a
-// primary record (a new cluster) the first three are skipped and the epoch is 1.
+// a member that is gone for good into maintenance to fail over without it).
+//
+// Steps, in order: fence the old primary, wait for its lease, fence it
+// again, stop every other member's receiving (but those in maintenance),
+// wait for the candidate's relay log, promote it, repoint each other healthy
+// replica, publish the new primary with the next epoch. Without a primary
+// record (a new cluster) the first three are skipped and the epoch is 1.
 FailoverOutcome plan_failover(const FailoverInput& input);
+
+// What a member held once it stopped receiving (kStopReceiving), in its
+// flavour's syntax: applied (gtid_current_pos / gtid_executed) and received
+// (Gtid_IO_Pos / Retrieved_Gtid_Set), and the source it was receiving from.
+struct FrozenPosition {
+  std::string applied;
+  std::string received;
+  std::string source_host;  // "" when it replicates from nobody
+  uint16_t source_port = 0;
+};
+
+// The failover's second look, after the kStopReceiving steps: the records
+// were read a probe interval before the lock, and a replica may have
+// received (and acknowledged) more of the old primary's commits since. With
+// each member's position and source replaced by what it reported once it
+// stopped receiving (`frozen`, by member id; a member missing there could not be
+// read and counts as unreadable), the same rule as plan_failover's must hold
+// for `candidate_id`. Empty when it does, else why the failover must stop.
+std::string recheck_after_freeze(FailoverInput input, const std::string& candidate_id,
+                                 const std::map<std::string, FrozenPosition>& frozen);
+
+// Why the published primary `primary` (restarted, read-only) must not take
+// writes again, or "": its crash recovery may have dropped commits a replica
+// received, so every roster member that followed its epoch must be
+// accounted for as in plan_failover (a record with a readable position, or
+// maintenance). A member that received more than it is found elsewhere
+// (AgentCore: a follower ahead).
+std::string resume_refusal(const FailoverInput& input, const MemberRecord& primary);
 
 // Empty when `plan` keeps the orders a failover relies on, else the broken
 // rule: the candidate is promoted exactly once, after the old primary (when

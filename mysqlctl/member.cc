@@ -260,6 +260,7 @@ std::string encode_primary(const PrimaryRecord& record) {
     json["host"] = record.host;
     json["port"] = record.port;
   }
+  if (!record.gtid_position.empty()) json["gtid_position"] = record.gtid_position;
   return json.dump();
 }
 
@@ -272,6 +273,7 @@ Result<PrimaryRecord> decode_primary(std::string_view text) {
   record.epoch = fields.unsigned_integer("epoch", std::numeric_limits<uint64_t>::max());
   record.host = fields.optional_string("host");
   record.port = static_cast<uint16_t>(fields.optional_unsigned("port", UINT16_MAX).value_or(0));
+  record.gtid_position = fields.optional_string("gtid_position");
   if (fields.error().empty()) fields.fail(member_id_error(record.member_id));
   if (fields.error().empty() && !record.host.empty()) fields.fail(host_error(record.host));
   if (!fields.error().empty()) {

@@ -103,6 +103,10 @@ struct PrimaryRecord {
   // (its Warden node died). Empty and 0 in a record that does not say.
   std::string host;
   uint16_t port = 0;
+  // What its server held when it took this epoch (the flavour's syntax; ""
+  // when the record does not say): every commit acknowledged before, so
+  // the next primary must hold it too.
+  std::string gtid_position;
 
   friend bool operator==(const PrimaryRecord&, const PrimaryRecord&) = default;
 };

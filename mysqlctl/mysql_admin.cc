@@ -520,6 +520,15 @@ Result<std::string> resume_replication(const ProbeTarget& target, const Credenti
       });
 }
 
+Result<std::string> stop_receiving(const ProbeTarget& target, const Credentials& credentials,
+                                   int timeout_ms) {
+  return run_action<std::string>(
+      "stop receiving", target, credentials, timeout_ms, [](Server& server) {
+        server.session.execute("stopping the IO thread", server.sql.stop_io_thread);
+        return "IO thread stopped, received " + read_replica_state(server).received;
+      });
+}
+
 Result<std::string> wait_for_position(const ProbeTarget& target, const Credentials& credentials,
                                       const std::string& position, int timeout_ms) {
   return run_action<std::string>(

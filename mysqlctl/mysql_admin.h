@@ -159,6 +159,12 @@ Result<AppliedReport> wait_relay_log_applied(const ProbeTarget& target,
 Result<std::string> resume_replication(const ProbeTarget& target, const Credentials& credentials,
                                        int timeout_ms);
 
+// Stops the IO thread (the SQL thread goes on applying), so that nothing
+// more arrives from the source: a failover does it to every replica before
+// it reads what each received.
+Result<std::string> stop_receiving(const ProbeTarget& target, const Credentials& credentials,
+                                   int timeout_ms);
+
 // Waits, within the timeout, until the server has applied `position` (a
 // position in its flavour's syntax: what a switchover's fenced primary
 // holds), with its replication left running. Returns its position then.

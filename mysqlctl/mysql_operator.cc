@@ -67,6 +67,10 @@ Result<std::string> ConnectorMysqlOperator::wait_relay_log_applied(const ProbeTa
       });
 }
 
+Result<std::string> ConnectorMysqlOperator::stop_receiving(const ProbeTarget& server) {
+  return mysqlctl::stop_receiving(server, options_.account, options_.action_timeout_ms);
+}
+
 Result<std::string> ConnectorMysqlOperator::resume_replication(const ProbeTarget& server) {
   return mysqlctl::resume_replication(server, options_.account, options_.action_timeout_ms);
 }

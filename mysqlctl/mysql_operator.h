@@ -38,6 +38,7 @@ class ConnectorMysqlOperator final : public MysqlOperator {
   Result<std::string> repoint(const ProbeTarget& server, const ProbeTarget& source) override;
   Result<std::string> wait_relay_log_applied(const ProbeTarget& server) override;
   Result<std::string> resume_replication(const ProbeTarget& server) override;
+  Result<std::string> stop_receiving(const ProbeTarget& server) override;
 
  private:
   MysqlOperatorOptions options_;

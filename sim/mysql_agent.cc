@@ -86,8 +86,8 @@ void SimAgent::submit(NsRequest request, std::function<void(const NsReply&)> don
   env_.zk_submit(options_.host, options_.incarnation, std::move(request), std::move(done));
 }
 
-void SimAgent::probe(std::function<void(const ProbeResult&)> done) {
-  env_.mysql_probe(options_.host, options_.incarnation, std::move(done));
+void SimAgent::probe(const ProbeTarget& server, std::function<void(const ProbeResult&)> done) {
+  env_.mysql_probe(options_.host, options_.incarnation, server_of(server), std::move(done));
 }
 
 int SimAgent::server_of(const ProbeTarget& target) const {

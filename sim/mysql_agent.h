@@ -58,7 +58,8 @@ class AgentEnvironment {
                           std::function<void(std::optional<uint64_t> session)> done) = 0;
   virtual void zk_submit(int host, uint64_t incarnation, ZkRequest request,
                          std::function<void(const ZkReply&)> done) = 0;
-  virtual void mysql_probe(int host, uint64_t incarnation,
+  // `target`: a server index (the host's own, or another's over the link).
+  virtual void mysql_probe(int host, uint64_t incarnation, int target,
                            std::function<void(const mysqlctl::ProbeResult&)> done) = 0;
   // `target` and `source` are server indexes (source: kRepoint only).
   virtual void mysql_act(int host, uint64_t incarnation, MysqlAction action, int target, int source,
@@ -108,7 +109,8 @@ class SimAgent final : private mysqlctl::AgentPorts {
   void connect(std::function<void(std::optional<uint64_t> session)> done) override;
   void submit(mysqlctl::NsRequest request,
               std::function<void(const mysqlctl::NsReply&)> done) override;
-  void probe(std::function<void(const mysqlctl::ProbeResult&)> done) override;
+  void probe(const mysqlctl::ProbeTarget& server,
+             std::function<void(const mysqlctl::ProbeResult&)> done) override;
   void act(MysqlAction action, const mysqlctl::ProbeTarget& target,
            const std::optional<mysqlctl::ProbeTarget>& source,
            std::function<void(const mysqlctl::Result<std::string>&)> done) override;

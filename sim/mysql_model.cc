@@ -505,6 +505,16 @@ mysqlctl::Result<std::string> MysqlModel::resume_replication(int index) {
   return Text::success("replication started at " + format_gtid(last_gtid(server.binlog)));
 }
 
+mysqlctl::Result<std::string> MysqlModel::stop_receiving(int index) {
+  MysqlServer& server = at(index);
+  if (!server.up) return Text::failure(refused(server, "stop-receiving"));
+  if (!server.source) {
+    return Text::failure("stop-receiving: " + server.host + ": the server replicates from nobody");
+  }
+  drop_connection(server, IoState::kStopped);
+  return Text::success("IO thread stopped, received " + format_gtid(received_gtid(server)));
+}
+
 mysqlctl::Result<std::string> MysqlModel::stop_io_for_relay_wait(int index) {
   MysqlServer& server = at(index);
   if (!server.up) return Text::failure(refused(server, "wait-applied"));

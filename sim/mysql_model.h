@@ -186,6 +186,8 @@ class MysqlModel {
   // The relay-log wait's first part: stop the IO thread and say what was
   // received. Then relay_wait_failure() / relay_log_applied() until done.
   mysqlctl::Result<std::string> stop_io_for_relay_wait(int server);
+  // STOP SLAVE IO_THREAD: a failover's freeze before it reads positions.
+  mysqlctl::Result<std::string> stop_receiving(int server);
   std::string relay_wait_failure(int server) const;  // "" while it can go on
   bool relay_log_applied(int server) const;
 

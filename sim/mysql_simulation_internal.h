@@ -56,7 +56,7 @@ class MysqlSimulation final : public AgentEnvironment {
                   std::function<void(std::optional<uint64_t> session)> done) override;
   void zk_submit(int host, uint64_t incarnation, ZkRequest request,
                  std::function<void(const ZkReply&)> done) override;
-  void mysql_probe(int host, uint64_t incarnation,
+  void mysql_probe(int host, uint64_t incarnation, int target,
                    std::function<void(const mysqlctl::ProbeResult&)> done) override;
   void mysql_act(int host, uint64_t incarnation, MysqlAction action, int target, int source,
                  std::function<void(const mysqlctl::Result<std::string>&)> done) override;

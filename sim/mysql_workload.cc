@@ -570,16 +570,16 @@ void MysqlSimulation::reply_to_agent(int h, ReplyDone done, ZkReply reply, int64
 // ---------------------------------------------------------------------------
 // MySQL: probes and actions
 
-void MysqlSimulation::mysql_probe(int h, uint64_t incarnation,
+void MysqlSimulation::mysql_probe(int h, uint64_t incarnation, int target,
                                   std::function<void(const ProbeResult&)> done) {
-  const MysqlServer& server = model_->server(h);
+  const MysqlServer& server = model_->server(target);
   auto fail = [&](const std::string& error, int64_t after_us) {
     ProbeResult result;
     result.error = error;
     result.elapsed_ms = after_us / kMicrosPerMilli;
     agent_later(h, incarnation, after_us, "probe-done", [done, result] { done(result); });
   };
-  if (hosts_[static_cast<size_t>(h)].probe_faults > 0) {
+  if (hosts_[static_cast<size_t>(target)].probe_faults > 0 || !model_->reachable(h, target)) {
     return fail("timed out after 1000 ms reading " + server.host + ":3306",
                 timing_.probe_timeout_us);
   }
@@ -588,11 +588,13 @@ void MysqlSimulation::mysql_probe(int h, uint64_t incarnation,
                 1'000);
   }
   const int64_t read_us = zk_prng_.uniform_int(1'000, 8'000);
-  agenda_.after(read_us, "probe-read", static_cast<uint32_t>(h),
-                [this, h, incarnation, done, read_us] {
+  agenda_.after(read_us, "probe-read", static_cast<uint32_t>(target),
+                [this, h, incarnation, target, done, read_us] {
                   ProbeResult result;
-                  if (model_->server(h).up && hosts_[static_cast<size_t>(h)].probe_faults == 0) {
-                    result = model_->probe(h);
+                  if (model_->server(target).up &&
+                      hosts_[static_cast<size_t>(target)].probe_faults == 0 &&
+                      model_->reachable(h, target)) {
+                    result = model_->probe(target);
                     result.elapsed_ms = read_us / kMicrosPerMilli + 1;
                   } else {
                     result.error = "Lost connection to server during query";
@@ -617,6 +619,8 @@ int64_t MysqlSimulation::action_work_us(MysqlAction action) {
       return zk_prng_.uniform_int(2'000, 10'000);
     case MysqlAction::kResumeReplication:
       return zk_prng_.uniform_int(2'000, 20'000);
+    case MysqlAction::kStopReceiving:
+      return zk_prng_.uniform_int(1'000, 10'000);
   }
   return 10'000;
 }
@@ -663,6 +667,9 @@ void MysqlSimulation::mysql_act(int h, uint64_t incarnation, MysqlAction action,
             break;
           case MysqlAction::kResumeReplication:
             result = model_->resume_replication(target);
+            break;
+          case MysqlAction::kStopReceiving:
+            result = model_->stop_receiving(target);
             break;
           case MysqlAction::kWaitRelayLogApplied:
             result = model_->stop_io_for_relay_wait(target);

@@ -34,6 +34,10 @@ set_tests_properties(sim_list_bugs PROPERTIES PASS_REGULAR_EXPRESSION
 # MariaDB replication, faults one at a time (sim/mysql_workload.h).
 add_test(NAME sim_mysql_seeds COMMAND $<TARGET_FILE:warden> sim --workload mysql --seeds 200)
 set_tests_properties(sim_mysql_seeds PROPERTIES TIMEOUT 900 LABELS "long")
+# Faults piling up: a new one every few seconds, whatever is still broken.
+add_test(NAME sim_mysql_overlapping_seeds
+  COMMAND $<TARGET_FILE:warden> sim --workload mysql --seeds 200 --overlapping-faults)
+set_tests_properties(sim_mysql_overlapping_seeds PROPERTIES TIMEOUT 900 LABELS "long")
 add_test(NAME sim_mysql_replay
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sim_replay.sh $<TARGET_FILE:warden> 5 --workload mysql)
 # The failover bugs the MySQL checker catches (skip-lease-wait and

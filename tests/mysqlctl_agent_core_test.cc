@@ -132,7 +132,7 @@ uint64_t lease_wait_of(const FailoverPlan& plan) {
 ClusterView healthy_cluster() {
   const MemberRecord p = primary("db1", "0-1-12");
   return view_of({p, replica_of("db2", p, "0-1-12"), replica_of("db3", p, "0-1-10")},
-                 PrimaryRecord{"db1", 3, "", 0});
+                 PrimaryRecord{"db1", 3, "", 0, ""});
 }
 
 // healthy_cluster() after db1's agent lost its session: its record is gone,
@@ -140,7 +140,7 @@ ClusterView healthy_cluster() {
 ClusterView primary_gone_cluster() {
   const MemberRecord p = primary("db1", "0-1-12");
   return view_of({replica_of("db2", p, "0-1-12", false), replica_of("db3", p, "0-1-10", false)},
-                 PrimaryRecord{"db1", 3, "", 0});
+                 PrimaryRecord{"db1", 3, "", 0, ""});
 }
 
 // healthy_cluster() with db1's agent alive but its server unreachable, and
@@ -149,7 +149,7 @@ ClusterView primary_unhealthy_cluster() {
   const MemberRecord p = primary("db1", "0-1-12");
   return view_of({unreachable("db1"), replica_of("db2", p, "0-1-12", false),
                   replica_of("db3", p, "0-1-10", false)},
-                 PrimaryRecord{"db1", 3, "", 0});
+                 PrimaryRecord{"db1", 3, "", 0, ""});
 }
 
 // ----- 1. fencing on the local clock
@@ -274,6 +274,25 @@ TEST(MysqlctlAgentFollowPrimary, DoesNotMakeTheNamedPrimaryWritableWithoutItsRec
   EXPECT_EQ(decision.local, LocalAction::kMakeWritable);
 }
 
+// `warden sim --workload mysql --overlapping-faults`, seed 59: a restarted
+// primary's crash recovery dropped a commit that db3, down now, received;
+// writable again, it would commit another transaction under that GTID.
+TEST(MysqlctlAgentFollowPrimary, DoesNotResumeWhileAFollowerIsUnaccountedFor) {
+  AgentCore core(settings_for("db1"), 0);
+  ClusterView view = healthy_cluster();
+  view.members[0] = stray("db1", "0-1-12");
+  view.roster = {{"db1", 3}, {"db2", 3}, {"db3", 3}};
+  std::erase_if(view.members, [](const MemberRecord& m) { return m.id == "db3"; });
+  AgentDecision decision = core.decide(round(stray("db1", "0-1-12"), view));
+  EXPECT_EQ(decision.local, LocalAction::kNone);
+  EXPECT_EQ(decision.problem,
+            "the published primary does not take writes again: member db3 may hold acknowledged "
+            "commits and has no record (maintenance on it lets the failover go on without it)");
+  view.in_maintenance = {"db3"};
+  decision = core.decide(round(stray("db1", "0-1-12"), view));
+  EXPECT_EQ(decision.local, LocalAction::kMakeWritable);
+}
+
 TEST(MysqlctlAgentFollowPrimary, DoesNotMakeTheNamedPrimaryWritableWhenIsolated) {
   AgentCore core(settings_for("db1"), 0);
   ClusterView view = healthy_cluster();
@@ -314,7 +333,7 @@ TEST(MysqlctlAgentFollowPrimary, RepointsAServerReplicatingFromNobody) {
   // The old primary, fenced and back, without transactions db2 lacks.
   const MemberRecord p2 = primary("db2", "0-1-14");
   const ClusterView view = view_of({stray("db1", "0-1-12"), p2, replica_of("db3", p2, "0-1-14")},
-                                   PrimaryRecord{"db2", 4, "", 0});
+                                   PrimaryRecord{"db2", 4, "", 0, ""});
   const AgentDecision decision = core.decide(round(stray("db1", "0-1-12"), view));
   EXPECT_EQ(decision.local, LocalAction::kRepoint);
   ASSERT_TRUE(decision.source);
@@ -338,7 +357,7 @@ TEST(MysqlctlAgentFollowPrimary, HoldsOutAReplicaAheadOfThePrimaryInItsDomain) {
   AgentCore core(settings_for("db3"), 0);
   // db1 is at 0-1-10; db3 has applied up to seq 12 in domain 0.
   const MemberRecord p = primary("db1", "0-1-10");
-  const ClusterView view = view_of({p}, PrimaryRecord{"db1", 3, "", 0});
+  const ClusterView view = view_of({p}, PrimaryRecord{"db1", 3, "", 0, ""});
   const MemberRecord local = replica_of("db3", primary("db9", "0-1-12"), "0-1-12");
   const AgentDecision decision = core.decide(round(local, view));
   EXPECT_EQ(decision.local, LocalAction::kHoldOut);
@@ -351,7 +370,7 @@ TEST(MysqlctlAgentFollowPrimary, HoldsOutAReplicaAheadOfThePrimaryInItsDomain) {
 TEST(MysqlctlAgentFollowPrimary, HoldsOutAReplicaWithADomainThePrimaryLacks) {
   AgentCore core(settings_for("db3"), 0);
   const MemberRecord p = primary("db1", "0-1-12");
-  const ClusterView view = view_of({p}, PrimaryRecord{"db1", 3, "", 0});
+  const ClusterView view = view_of({p}, PrimaryRecord{"db1", 3, "", 0, ""});
   // Behind in domain 0, but domain 1 was written on db3 alone.
   const MemberRecord local = stray("db3", "0-1-10,1-3-5");
   const AgentDecision decision = core.decide(round(local, view));
@@ -364,7 +383,7 @@ TEST(MysqlctlAgentFollowPrimary, AnotherServerIdInTheSameDomainIsNotErrant) {
   AgentCore core(settings_for("db3"), 0);
   // MariaDB counts seq per domain whoever wrote it: 0-3-5 is behind 0-1-12.
   const MemberRecord p = primary("db1", "0-1-12");
-  const ClusterView view = view_of({p}, PrimaryRecord{"db1", 3, "", 0});
+  const ClusterView view = view_of({p}, PrimaryRecord{"db1", 3, "", 0, ""});
   const AgentDecision decision = core.decide(round(stray("db3", "0-3-5"), view));
   EXPECT_EQ(decision.local, LocalAction::kRepoint);
   EXPECT_EQ(decision.problem, "");
@@ -456,6 +475,8 @@ TEST(MysqlctlAgentFailover, AGonePrimaryIsReportedAndItsLeaseWaitedOut) {
                                 "fence old primary db1",
                                 "wait 8000 ms for the lease of db1",
                                 "fence old primary db1",
+                                "stop db2 receiving and read its position",
+                                "stop db3 receiving and read its position",
                                 "wait for db2 to apply its relay log (at least '0-1-12')",
                                 "promote db2",
                                 "repoint db3 to db2",
@@ -507,12 +528,12 @@ TEST(MysqlctlAgentFailover, TheGoneSinceClockRestartsForAnotherPrimary) {
   AgentCore core(settings_for("db3"), 0);
   const MemberRecord p = primary("db1", "0-1-12");
   const MemberRecord local = replica_of("db3", p, "0-1-12", false);
-  ClusterView view = view_of({local}, PrimaryRecord{"db1", 3, "", 0});
+  ClusterView view = view_of({local}, PrimaryRecord{"db1", 3, "", 0, ""});
   std::optional<FailoverPlan> plan = core.decide(round(local, view, kNow)).failover;
   ASSERT_TRUE(plan);
   EXPECT_EQ(lease_wait_of(*plan), 8000u);
   // Meanwhile db2 was published and lost too: its lease counts from now.
-  view.primary = PrimaryRecord{"db2", 4, "", 0};
+  view.primary = PrimaryRecord{"db2", 4, "", 0, ""};
   plan = core.decide(round(local, view, kNow + 5000)).failover;
   ASSERT_TRUE(plan);
   EXPECT_EQ(lease_wait_of(*plan), 8000u);
@@ -571,7 +592,7 @@ TEST(MysqlctlAgentFailover, HeldWithoutAFollowerToConfirm) {
   broken.healthy = false;
   const ClusterView view =
       view_of({unreachable("db1"), replica_of("db2", elsewhere, "0-1-12", false), broken},
-              PrimaryRecord{"db1", 3, "", 0});
+              PrimaryRecord{"db1", 3, "", 0, ""});
   const AgentDecision decision = core.decide(round(*find(view, "db2"), view));
   EXPECT_EQ(decision.failover_held,
             "primary db1 is unhealthy (probe did not complete) and no healthy replica "
@@ -700,6 +721,25 @@ TEST(MysqlctlAgentBootstrap, TheOneWritableMemberIsAdoptedByItsOwnAgent) {
   }
 }
 
+// Once published, its acknowledged commits are promised: semi-sync is set
+// never to fall back before that (overlapping seed 138).
+TEST(MysqlctlAgentBootstrap, SemiSyncIsConfiguredBeforeTheFirstPrimaryIsAdopted) {
+  MemberRecord p = primary("db1", "0-1-12");
+  p.semi_sync = "may-fall-back";
+  const ClusterView view = view_of({p, replica_of("db2", p, "0-1-12")}, std::nullopt);
+  AgentCore own(settings_for("db1"), 0);
+  AgentDecision decision = own.decide(round(p, view));
+  EXPECT_FALSE(decision.adopt_as_primary);
+  EXPECT_EQ(decision.local, LocalAction::kMakeWritable);
+  EXPECT_EQ(decision.local_reason,
+            "semi-synchronous replication is may-fall-back: configuring it never to fall back "
+            "before adopting this member as the first primary");
+  p.semi_sync = "on";
+  decision = own.decide(round(p, view));
+  EXPECT_TRUE(decision.adopt_as_primary);
+  EXPECT_EQ(decision.local, LocalAction::kNone);
+}
+
 // Cut off, the agent cannot know whether a primary was published meanwhile:
 // it fences its server rather than adopt it. In maintenance it adopts
 // nothing either.
@@ -775,12 +815,12 @@ TEST(MysqlctlAgentFailover, ARestartedPrimaryBehindItsReplicaIsReplaced) {
   // db2 cannot stream from it: the GTID it asks to continue after is gone.
   const ClusterView view = view_of(
       {restarted, replica_of("db2", before, "0-1-12", false), replica_of("db3", before, "0-1-11")},
-      PrimaryRecord{"db1", 3, "", 0});
+      PrimaryRecord{"db1", 3, "", 0, ""});
   AgentCore own(settings_for("db1"), 0);
   const AgentDecision mine = own.decide(round(restarted, view));
   EXPECT_EQ(mine.local, LocalAction::kNone);  // not made writable
   EXPECT_EQ(mine.primary_failure,
-            "primary db1 (epoch 3) is read-only and replica db2 has transactions it lacks "
+            "primary db1 (epoch 3) is read-only and member db2 has transactions it lacks "
             "(0-1-12): it restarted");
   AgentCore candidate(settings_for("db2"), 0);
   const AgentDecision theirs = candidate.decide(round(*find(view, "db2"), view));
@@ -790,7 +830,7 @@ TEST(MysqlctlAgentFailover, ARestartedPrimaryBehindItsReplicaIsReplaced) {
   // Replicas no further than it: it resumes, nothing to replace.
   const ClusterView level =
       view_of({restarted, replica_of("db2", before, "0-1-11"), replica_of("db3", before, "0-1-11")},
-              PrimaryRecord{"db1", 3, "", 0});
+              PrimaryRecord{"db1", 3, "", 0, ""});
   EXPECT_EQ(own.decide(round(restarted, level)).local, LocalAction::kMakeWritable);
   EXPECT_FALSE(candidate.decide(round(*find(level, "db2"), level)).failover);
 }
@@ -811,7 +851,7 @@ TEST(MysqlctlAgentFailover, AReplicaStillStreamingFromThePrimaryIsNotAheadOfIt) 
   const MemberRecord stale = stray("db1", "0-1-12");
   const ClusterView view =
       view_of({stale, replica_of("db2", writable, "0-1-13"), replica_of("db3", writable, "0-1-12")},
-              PrimaryRecord{"db1", 3, "", 0});
+              PrimaryRecord{"db1", 3, "", 0, ""});
   AgentCore other(settings_for("db2"), 0);
   const AgentDecision decision = other.decide(round(*find(view, "db2"), view));
   EXPECT_FALSE(decision.failover);
@@ -827,12 +867,27 @@ TEST(MysqlctlAgentFailover, AReplicaAheadCountsEvenOnceItsReplicationFailed) {
   ahead.healthy = false;
   ahead.problem = "replication from 10.0.0.1:3306 is not running: Slave_IO_Running is No";
   const ClusterView view = view_of({restarted, ahead, replica_of("db3", before, "0-1-11")},
-                                   PrimaryRecord{"db1", 3, "", 0});
+                                   PrimaryRecord{"db1", 3, "", 0, ""});
   AgentCore own(settings_for("db1"), 0);
   const AgentDecision mine = own.decide(round(restarted, view));
   EXPECT_EQ(mine.local, LocalAction::kNone);
   EXPECT_EQ(mine.primary_failure,
-            "primary db1 (epoch 3) is read-only and replica db2 has transactions it lacks "
+            "primary db1 (epoch 3) is read-only and member db2 has transactions it lacks "
+            "(0-1-12): it restarted");
+}
+
+// A failover promoted db2 (and pointed db3 at it) but could not publish it;
+// db2 fenced itself. The restarted primary lacks what both hold: it is
+// failed, whatever they replicate from now (overlapping seed 407).
+TEST(MysqlctlAgentFailover, AMemberAheadCountsWhateverItFollowsNow) {
+  MemberRecord restarted = stray("db1", "0-1-11");
+  MemberRecord fenced = stray("db2", "0-1-12");
+  const ClusterView view = view_of({restarted, fenced, replica_of("db3", fenced, "0-1-12")},
+                                   PrimaryRecord{"db1", 3, "", 0, ""});
+  AgentCore own(settings_for("db3"), 0);
+  const AgentDecision decision = own.decide(round(*find(view, "db3"), view));
+  EXPECT_EQ(decision.primary_failure,
+            "primary db1 (epoch 3) is read-only and member db2 has transactions it lacks "
             "(0-1-12): it restarted");
 }
 
@@ -845,12 +900,12 @@ TEST(MysqlctlAgentFailover, AReplicaAheadInItsRelayLogCounts) {
   MemberRecord lagging = replica_of("db2", before, "0-1-10", false);
   lagging.received_gtid_position = "0-1-12";
   const ClusterView view = view_of({restarted, lagging, replica_of("db3", before, "0-1-11")},
-                                   PrimaryRecord{"db1", 3, "", 0});
+                                   PrimaryRecord{"db1", 3, "", 0, ""});
   AgentCore own(settings_for("db1"), 0);
   const AgentDecision mine = own.decide(round(restarted, view));
   EXPECT_EQ(mine.local, LocalAction::kNone);
   EXPECT_EQ(mine.primary_failure,
-            "primary db1 (epoch 3) is read-only and replica db2 has transactions it lacks "
+            "primary db1 (epoch 3) is read-only and member db2 has transactions it lacks "
             "(0-1-12): it restarted");
 }
 
@@ -861,7 +916,7 @@ TEST(MysqlctlAgentFailover, ARecordFromBeforeThePromotionIsNoEvidence) {
   const MemberRecord old_primary = primary("db1", "0-1-12");
   MemberRecord promoted = replica_of("db2", old_primary, "0-1-12", false);
   const MemberRecord repointed = replica_of("db3", primary("db2", "0-2-14"), "0-2-14", false);
-  ClusterView view = view_of({promoted, repointed}, PrimaryRecord{"db2", 4, "", 0});
+  ClusterView view = view_of({promoted, repointed}, PrimaryRecord{"db2", 4, "", 0, ""});
   view.member_written_ms = {{"db2", kAnHourAgo - 10}, {"db3", kAnHourAgo + 5}};
   AgentCore core(settings_for("db3"), 0);
   AgentDecision decision = core.decide(round(repointed, view));
@@ -940,6 +995,25 @@ TEST(MysqlctlAgentBootstrap, AFirstPrimaryFencedBeforeItWasAdoptedResumes) {
   EXPECT_EQ(decision.local, LocalAction::kNone);
   AgentCore early(settings_for("db1"), kNow - 100);
   EXPECT_EQ(early.decide(round(fenced, view)).local, LocalAction::kNone);
+}
+
+// db1 published once and has no record now: its server may be the writable
+// first primary, its agent down (overlapping seed 529).
+TEST(MysqlctlAgentBootstrap, NoPromotionWhileARosterMemberHasNoRecord) {
+  const MemberRecord lost = primary("db1", "0-1-20");
+  ClusterView view =
+      view_of({replica_of("db2", lost, "0-1-20", false), replica_of("db3", lost, "0-1-18", false)},
+              std::nullopt);
+  view.roster = {{"db1", 0}, {"db2", 0}, {"db3", 0}};
+  AgentCore candidate(settings_for("db2"), 0);
+  AgentDecision decision = candidate.decide(round(*find(view, "db2"), view));
+  EXPECT_FALSE(decision.failover);
+  EXPECT_EQ(decision.failover_held,
+            "no primary published, and member db1 has no record: its server may be the first "
+            "primary");
+  view.in_maintenance = {"db1"};
+  decision = candidate.decide(round(*find(view, "db2"), view));
+  EXPECT_TRUE(decision.failover);
 }
 
 TEST(MysqlctlAgentBootstrap, WithoutAWritableMemberTheMostAdvancedReplicaIsPromoted) {

@@ -8,6 +8,7 @@
 // only under the lock.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -39,7 +40,9 @@ class World : public AgentPorts {
   uint64_t session = 7;
   std::map<std::string, Znode> znodes;
   ProbeResult local;
-  std::vector<std::string> actions;  // "promote 10.0.0.2", in order
+  std::map<std::string, ProbeResult> remote;  // by host
+  std::vector<std::string> probed;            // hosts, in order
+  std::vector<std::string> actions;           // "promote 10.0.0.2", in order
   // Actions named here fail ("promote 10.0.0.2" -> why), and those in
   // failing_once the first time only.
   std::map<std::string, std::string> failing;
@@ -47,6 +50,7 @@ class World : public AgentPorts {
   std::vector<NsRequest> writes;  // creates, setDatas and deletes, in order
   // Runs before each request takes effect: another agent acting just then.
   std::function<void(const NsRequest&)> before_apply;
+  std::function<bool(const NsRequest&)> lose_reply;
   AgentLoop* loop = nullptr;
 
   uint64_t now_ms() const override { return now; }
@@ -59,10 +63,16 @@ class World : public AgentPorts {
   }
   void submit(NsRequest request, std::function<void(const NsReply&)> done) override {
     NsReply reply = apply(request);
+    // Applied, but the answer is lost with the connection.
+    if (lose_reply && lose_reply(request)) reply = ns_failure(NsError::kConnectionLoss);
     ready_.push_back([done, reply] { done(reply); });
   }
-  void probe(std::function<void(const ProbeResult&)> done) override {
-    ready_.push_back([this, done] { done(local); });
+  // Other servers answer from `remote` (by host), the local one from `local`.
+  void probe(const ProbeTarget& server, std::function<void(const ProbeResult&)> done) override {
+    probed.push_back(server.host);
+    auto it = remote.find(server.host);
+    ready_.push_back(
+        [this, done, result = it == remote.end() ? local : it->second] { done(result); });
   }
   void act(MysqlAction action, const ProbeTarget& target, const std::optional<ProbeTarget>& source,
            std::function<void(const Result<std::string>&)> done) override {
@@ -78,6 +88,13 @@ class World : public AgentPorts {
       failing_once.erase(once);
     }
     if (action == MysqlAction::kMakeWritable && result.ok()) local.read_only = false;
+    ProbeResult& server = remote.count(target.host) > 0 ? remote[target.host] : local;
+    if (server.replication && result.ok()) {
+      if (action == MysqlAction::kStopReceiving) server.replication->io_thread_state = "No";
+      if (action == MysqlAction::kResumeReplication) {
+        server.replication->io_thread_state = "Connecting";
+      }
+    }
     ready_.push_back([done, result] { done(result); });
   }
   void log(const std::string&) override {}
@@ -227,9 +244,11 @@ MemberRecord replica_record(const std::string& id, const std::string& position) 
 class AgentLoopFailover : public ::testing::Test {
  protected:
   void SetUp() override {
-    world_.put_layout(PrimaryRecord{"db1", 2, "10.0.0.1", 3306});
+    world_.put_layout(PrimaryRecord{"db1", 2, "10.0.0.1", 3306, ""});
     world_.put(member_path("main", "db3"), encode_member(replica_record("db3", "0-1-10")));
     world_.local = replica_probe("0-1-12", "10.0.0.1", "Connecting");
+    // db3 once the failover stopped its IO thread: what its record said.
+    world_.remote["10.0.0.3"] = replica_probe("0-1-10", "10.0.0.1", "No");
     world_.loop = &loop_;
     loop_.start();
   }
@@ -240,6 +259,19 @@ class AgentLoopFailover : public ::testing::Test {
     for (int i = 0; i < 20 && loop_.counters().failovers_started == 0; ++i)
       world_.advance(kRoundMs);
     ASSERT_EQ(loop_.counters().failovers_started, 1u);
+  }
+
+  // The failover stopped: from actions[at] on, every server it stopped
+  // replicates again, once each, and nothing was published.
+  void expect_stopped_and_resumed(size_t at) {
+    ASSERT_GE(world_.actions.size(), at + 2);
+    EXPECT_EQ(world_.actions[at], "resume-replication 10.0.0.2");
+    EXPECT_EQ(world_.actions[at + 1], "resume-replication 10.0.0.3");
+    if (world_.actions.size() > at + 2) {
+      EXPECT_NE(world_.actions[at + 2], "resume-replication 10.0.0.2");
+    }
+    EXPECT_GE(loop_.counters().failovers_stopped, 1u);
+    EXPECT_EQ(world_.count_writes(NsOp::kSetData, primary_path("main")), 0u);
   }
 
   World world_;
@@ -256,9 +288,11 @@ TEST_F(AgentLoopFailover, RunsThePlanUnderTheLockAndPublishesOnItsSession) {
   const uint64_t lock_session = world_.session;
   world_.advance(20000);
   EXPECT_EQ(world_.actions,
-            (std::vector<std::string>{"fence 10.0.0.1", "fence 10.0.0.1",
-                                      "wait-relay-log-applied 10.0.0.2", "promote 10.0.0.2",
-                                      "repoint 10.0.0.3 to 10.0.0.2"}));
+            (std::vector<std::string>{"fence 10.0.0.1", "fence 10.0.0.1", "stop-receiving 10.0.0.2",
+                                      "stop-receiving 10.0.0.3", "wait-relay-log-applied 10.0.0.2",
+                                      "promote 10.0.0.2", "repoint 10.0.0.3 to 10.0.0.2"}));
+  // Each stopped member was read after it stopped.
+  EXPECT_EQ(std::count(world_.probed.begin(), world_.probed.end(), "10.0.0.3"), 1);
   EXPECT_EQ(loop_.counters().failovers_published, 1u);
   const std::string path = primary_path("main");
   ASSERT_EQ(world_.count_writes(NsOp::kSetData, path), 1u);
@@ -326,12 +360,10 @@ TEST_F(AgentLoopFailover, AFailedPromotionResumesTheCandidatesReplication) {
   world_.failing["promote 10.0.0.2"] = "promote: lost connection";
   until_failover_started();
   world_.advance(9500);
-  ASSERT_GE(world_.actions.size(), 5u);
-  EXPECT_EQ(world_.actions[3], "promote 10.0.0.2");
-  EXPECT_EQ(world_.actions[4], "resume-replication 10.0.0.2");
+  ASSERT_GE(world_.actions.size(), 6u);
+  EXPECT_EQ(world_.actions[5], "promote 10.0.0.2");
   // It tries again (and fails again): never published.
-  EXPECT_GE(loop_.counters().failovers_stopped, 1u);
-  EXPECT_EQ(world_.count_writes(NsOp::kSetData, primary_path("main")), 0u);
+  expect_stopped_and_resumed(6);
 }
 
 // `warden sim --workload mysql`, seed 276: an old primary whose agent is
@@ -345,7 +377,7 @@ TEST_F(AgentLoopFailover, AFenceThatFailedFastIsTriedAgain) {
   EXPECT_EQ(world_.actions[0], "fence 10.0.0.1");
   EXPECT_EQ(world_.actions[1], "fence 10.0.0.1");  // again, before the lease wait
   EXPECT_EQ(world_.actions[2], "fence 10.0.0.1");  // after it
-  EXPECT_EQ(world_.actions[3], "wait-relay-log-applied 10.0.0.2");
+  EXPECT_EQ(world_.actions[3], "stop-receiving 10.0.0.2");
   EXPECT_EQ(loop_.counters().failovers_published, 1u);
 }
 
@@ -358,7 +390,80 @@ TEST_F(AgentLoopFailover, AFenceRefusedByADownServerIsNotTriedAgain) {
   ASSERT_GE(world_.actions.size(), 3u);
   EXPECT_EQ(world_.actions[0], "fence 10.0.0.1");
   EXPECT_EQ(world_.actions[1], "fence 10.0.0.1");  // after the lease wait
-  EXPECT_EQ(world_.actions[2], "wait-relay-log-applied 10.0.0.2");
+  EXPECT_EQ(world_.actions[2], "stop-receiving 10.0.0.2");
+}
+
+// `warden sim --workload mysql --overlapping-faults`, seeds 82, 89, 138,
+// 182: db3's record was a probe interval old; it went on receiving the old
+// primary's tail and acknowledged commits db2 lacks. Stopped and read, it
+// shows them: this failover stops and everyone replicates again.
+TEST_F(AgentLoopFailover, AReplicaThatReceivedMoreOnceStoppedStopsTheFailover) {
+  world_.put(roster_member_path("main", "db3"), encode_roster_entry({.following_epoch = 2}));
+  world_.remote["10.0.0.3"].replication->received_gtid = "0-1-13";
+  until_failover_started();
+  world_.advance(9500);
+  ASSERT_GE(world_.actions.size(), 4u);
+  EXPECT_EQ(world_.actions[3], "stop-receiving 10.0.0.3");
+  // It plans again on the same records (db3's agent would publish what it
+  // received) and stops again: never published.
+  expect_stopped_and_resumed(4);
+}
+
+// A member that may hold acknowledged commits and cannot be read once
+// stopped is as unknown as one without a record.
+TEST_F(AgentLoopFailover, ARosterMemberUnreadableOnceStoppedStopsTheFailover) {
+  world_.put(roster_member_path("main", "db3"), encode_roster_entry({.following_epoch = 2}));
+  ProbeResult unreachable;
+  unreachable.error = "timed out after 1000 ms reading 10.0.0.3:3306";
+  world_.remote["10.0.0.3"] = unreachable;
+  until_failover_started();
+  world_.advance(9500);
+  EXPECT_GE(loop_.counters().failovers_stopped, 1u);
+  EXPECT_EQ(world_.count_writes(NsOp::kSetData, primary_path("main")), 0u);
+  EXPECT_EQ(std::count(world_.actions.begin(), world_.actions.end(), "promote 10.0.0.2"), 0);
+}
+
+// The answer to the lock's delete was lost, the delete was not: the session
+// lives on, and a lock left behind would hold every failover off for good
+// (overlapping seed 386). Deleted again while it is still this member's.
+TEST_F(AgentLoopFailover, ALockWhoseDeleteWasNotAnsweredIsDeletedAgain) {
+  world_.failing["promote 10.0.0.2"] = "promote: lost connection";
+  int lost = 0;
+  world_.lose_reply = [&lost, this](const NsRequest& request) {
+    if (request.op != NsOp::kDelete || request.path != failover_lock_path("main")) return false;
+    if (lost++ > 0) return false;
+    // The delete never reached the ensemble: the lock stays.
+    world_.put(failover_lock_path("main"), "db2");
+    return true;
+  };
+  until_failover_started();
+  world_.advance(9500);
+  EXPECT_GE(loop_.counters().failovers_stopped, 1u);
+  EXPECT_GE(world_.count_writes(NsOp::kDelete, failover_lock_path("main")), 2u);
+  // Every later attempt could take the lock again.
+  EXPECT_GE(loop_.counters().failovers_started, 2u);
+}
+
+// Refused by a server that replicates from nobody, a stop still leaves a
+// member that receives nothing (overlapping seed 45); one whose IO thread
+// still runs is not stopped and counts as unread.
+TEST_F(AgentLoopFailover, WhatCountsIsWhetherTheMemberStillReceives) {
+  world_.put(roster_member_path("main", "db3"), encode_roster_entry({.following_epoch = 2}));
+  world_.remote["10.0.0.3"].replication.reset();
+  world_.failing["stop-receiving 10.0.0.3"] = "stop receiving: replicates from nobody";
+  until_failover_started();
+  world_.advance(9500);
+  EXPECT_EQ(loop_.counters().failovers_published, 1u);
+}
+
+TEST_F(AgentLoopFailover, AMemberStillReceivingStopsTheFailover) {
+  world_.put(roster_member_path("main", "db3"), encode_roster_entry({.following_epoch = 2}));
+  world_.remote["10.0.0.3"].replication->io_thread_state = "Yes";
+  world_.failing["stop-receiving 10.0.0.3"] = "stop receiving: Lost connection (2013)";
+  until_failover_started();
+  world_.advance(9500);
+  EXPECT_GE(loop_.counters().failovers_stopped, 1u);
+  EXPECT_EQ(loop_.counters().failovers_published, 0u);
 }
 
 // A failover that ran between this plan's read and this lock changed the
@@ -383,7 +488,7 @@ TEST_F(AgentLoopFailover, AChangedPrimaryRecordStopsThePlanUnderTheLock) {
 class AgentLoopResume : public ::testing::Test {
  protected:
   void SetUp() override {
-    world_.put_layout(PrimaryRecord{"db1", 2, "10.0.0.1", 3306});
+    world_.put_layout(PrimaryRecord{"db1", 2, "10.0.0.1", 3306, ""});
     MemberRecord follower = replica_record("db2", "0-1-12");
     follower.io_running = false;
     world_.put(member_path("main", "db2"), encode_member(follower));

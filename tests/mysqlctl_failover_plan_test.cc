@@ -4,8 +4,10 @@
 // never one with errant transactions, independent of input order, and that
 // every plan keeps the rules the runtime and the simulator rely on.
 #include <gtest/gtest.h>
+
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
+#include <map>
 
 #include <algorithm>
 #include <string>
@@ -215,7 +217,7 @@ FailoverInput sample_input() {
   old_primary.healthy = false;  // its MySQL is down; its agent still reports
   input.members = {old_primary, replica("r1", "0-1-99"),       replica("r2", "0-1-97"),  sick,
                    resting,     replica("r5", "0-1-90,2-9-1"), replica("r6", "0-1-1", 0)};
-  input.current_primary = PrimaryRecord{"p", 6, "", 0};
+  input.current_primary = PrimaryRecord{"p", 6, "", 0, ""};
   input.lease_wait_ms = 4500;
   return input;
 }
@@ -233,6 +235,11 @@ TEST(MysqlctlPlanFailover, PlansEveryStepInOrder) {
                        "fence old primary p",
                        "wait 4500 ms for the lease of p",
                        "fence old primary p",
+                       "stop r1 receiving and read its position",
+                       "stop r2 receiving and read its position",
+                       "stop r3 receiving and read its position",
+                       "stop r5 receiving and read its position",
+                       "stop r6 receiving and read its position",
                        "wait for r1 to apply its relay log (at least '0-1-99')",
                        "promote r1",
                        "repoint r2 to r1",
@@ -240,7 +247,7 @@ TEST(MysqlctlPlanFailover, PlansEveryStepInOrder) {
                        "publish primary r1 at epoch 7",
                    }));
   EXPECT_EQ(plan.steps[1].wait_ms, 4500u);
-  EXPECT_EQ(plan.steps[3].gtid_position, "0-1-99");
+  EXPECT_EQ(plan.steps[8].gtid_position, "0-1-99");
   EXPECT_EQ(plan.steps.back().epoch, 7u);
   EXPECT_EQ(outcome.not_repointed,
             (std::vector<Exclusion>{
@@ -317,13 +324,90 @@ TEST(MysqlctlPlanFailover, RefusesWhenAnUnpromotableFollowerReceivedMore) {
   input.current_primary->port = 3306;
   FailoverOutcome outcome = plan_failover(input);
   EXPECT_FALSE(outcome.plan);
-  EXPECT_EQ(outcome.refusal,
-            "member r3 received transactions candidate r1 lacks (0-1-101) and cannot be promoted");
-  // What it received from another source says nothing of this primary's
-  // acknowledged commits.
+  EXPECT_EQ(outcome.refusal, "member r3 received transactions r1 lacks (0-1-101)");
+  // Pointed elsewhere since (at a member a failover promoted and could not
+  // publish, overlapping seed 407), it still holds what it received.
   sick.source_host = "10.0.0.8";
-  outcome = plan_failover(input);
-  EXPECT_TRUE(outcome.plan) << outcome.refusal;
+  EXPECT_FALSE(plan_failover(input).plan);
+}
+
+// The records are a probe interval old; once every replica stopped
+// receiving, what each holds decides (`warden sim --workload mysql
+// --overlapping-faults`, seeds 82, 89, 138, 182: a replica received and
+// acknowledged more after its record was written).
+TEST(MysqlctlPlanFailover, RecheckAfterFreezeUsesWhatEachMemberHeldOnceStopped) {
+  FailoverInput input = sample_input();
+  input.roster = {{"p", 6}, {"r1", 6}, {"r2", 6}};
+  for (MemberRecord& member : input.members) {
+    member.source_host = "10.0.0.9";
+    member.source_port = 3306;
+  }
+  input.current_primary->host = "10.0.0.9";
+  input.current_primary->port = 3306;
+  ASSERT_TRUE(plan_failover(input).plan);
+  const FrozenPosition r1{
+      .applied = "0-1-99", .received = "0-1-100", .source_host = "10.0.0.9", .source_port = 3306};
+  std::map<std::string, FrozenPosition> frozen = {{"r1", r1}, {"r2", r1}};
+  frozen["r2"].applied = "0-1-97";
+  EXPECT_EQ(recheck_after_freeze(input, "r1", frozen), "");
+  // r2 went on receiving after its record: it holds commits r1 lacks.
+  frozen["r2"].received = "0-1-102";
+  // Its record, written while its server was down, named no source (seed
+  // 168): what it said once stopped counts.
+  input.members[2].source_host = "";
+  input.members[2].source_port = 0;
+  ASSERT_EQ(input.members[2].id, "r2");
+  EXPECT_EQ(recheck_after_freeze(input, "r1", frozen),
+            "member r2 received transactions r1 lacks (0-1-102)");
+  // Unread, a member that followed the old primary is unknown.
+  frozen.erase("r2");
+  EXPECT_EQ(recheck_after_freeze(input, "r1", frozen),
+            "member r2 may hold acknowledged commits and has no readable position (maintenance "
+            "on it lets the failover go on without it)");
+  // One that did not follow it (not in the roster at epoch 6) is not needed.
+  input.roster["r2"] = 5;
+  EXPECT_EQ(recheck_after_freeze(input, "r1", frozen), "");
+  // Nor is a candidate that cannot be read promoted.
+  frozen.erase("r1");
+  EXPECT_EQ(recheck_after_freeze(input, "r1", frozen),
+            "candidate r1 could not be read once it stopped receiving");
+}
+
+// Everything acknowledged before the failed primary's epoch was on it when
+// it took the epoch: a candidate that followed it but never caught up lacks
+// it (`warden sim --workload mysql --overlapping-faults`, seed 273).
+TEST(MysqlctlPlanFailover, TheCandidateHoldsWhatTheFailedPrimaryStartedFrom) {
+  FailoverInput input = sample_input();
+  input.current_primary->gtid_position = "0-1-99";
+  EXPECT_TRUE(plan_failover(input).plan);
+  input.current_primary->gtid_position = "0-1-150";
+  const FailoverOutcome outcome = plan_failover(input);
+  EXPECT_FALSE(outcome.plan);
+  EXPECT_EQ(outcome.refusal, "candidate r1 lacks 0-1-150, which p held when it took epoch 6");
+}
+
+// `warden sim --workload mysql --overlapping-faults`, seed 59: a restarted
+// primary whose recovery dropped a commit the one replica holding it
+// received must not reuse its GTID while that replica is unaccounted for.
+TEST(MysqlctlPlanFailover, ResumeRefusedWhileAFollowerIsUnaccountedFor) {
+  FailoverInput input = sample_input();
+  MemberRecord primary = input.members[0];
+  primary.gtid_position = "0-1-99";
+  input.roster = {{"p", 6}, {"r1", 6}, {"r7", 6}};
+  EXPECT_EQ(resume_refusal(input, primary),
+            "member r7 may hold acknowledged commits and has no record (maintenance on it lets "
+            "the failover go on without it)");
+  input.in_maintenance.push_back("r7");
+  EXPECT_EQ(resume_refusal(input, primary), "");
+  // r1 holds a commit the restarted primary's recovery dropped, and follows
+  // another member now (a failover promoted it and could not publish it:
+  // overlapping seed 407).
+  primary.gtid_position = "0-1-98";
+  input.members[1].source_host = "10.0.0.7";
+  ASSERT_EQ(input.members[1].id, "r1");
+  EXPECT_EQ(resume_refusal(input, primary), "member r1 received transactions p lacks (0-1-99)");
+  primary.gtid_position = "garbage";
+  EXPECT_EQ(resume_refusal(input, primary), "its own position is unreadable");
 }
 
 TEST(MysqlctlPlanFailover, NewClusterNeedsNoFencing) {
@@ -398,6 +482,11 @@ TEST(MysqlctlPlanRules, CatchesBrokenPlans) {
   plan.steps.insert(plan.steps.begin() + index_of(plan, StepKind::kPromote),
                     plan.steps[index_of(plan, StepKind::kRepoint)]);
   EXPECT_EQ(plan_rule_error(plan), "repoints r2 before the promotion");
+
+  plan = valid_plan();
+  plan.steps.insert(plan.steps.begin() + index_of(plan, StepKind::kPromote) + 1,
+                    plan.steps[index_of(plan, StepKind::kStopReceiving)]);
+  EXPECT_EQ(plan_rule_error(plan), "stops r1 receiving after the promotion");
 
   plan = valid_plan();
   plan.steps[index_of(plan, StepKind::kRepoint)].source_id = "p";
@@ -571,7 +660,7 @@ RC_GTEST_PROP(MysqlctlPlanFailoverProperty, EveryPlanKeepsTheRules, ()) {
   input.members = cluster.members;
   if (*rc::gen::arbitrary<bool>()) {
     input.current_primary =
-        PrimaryRecord{cluster.old_primary_id, *rc::gen::inRange<uint64_t>(0, 1000), "", 0};
+        PrimaryRecord{cluster.old_primary_id, *rc::gen::inRange<uint64_t>(0, 1000), "", 0, ""};
   }
   input.lease_wait_ms = *rc::gen::inRange<uint64_t>(0, 10000);
   const FailoverOutcome outcome = plan_failover(input);

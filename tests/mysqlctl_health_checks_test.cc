@@ -21,8 +21,8 @@ MemberRecord member(const std::string& id, const std::string& host, MemberRole r
 
 Topology healthy_cluster() {
   Topology topology;
-  topology.primary =
-      PrimaryRecord{.member_id = "db1", .epoch = 7, .host = "10.0.0.1", .port = 3306};
+  topology.primary = PrimaryRecord{
+      .member_id = "db1", .epoch = 7, .host = "10.0.0.1", .port = 3306, .gtid_position = ""};
   topology.members = {member("db1", "10.0.0.1", MemberRole::kPrimary),
                       member("db2", "10.0.0.2", MemberRole::kReplica)};
   return topology;

@@ -189,7 +189,7 @@ TEST(MysqlctlMember, RolesRoundTrip) {
 }
 
 TEST(MysqlctlPrimaryRecord, RoundTripsAndRefuses) {
-  const PrimaryRecord record{"db-1", 42, "", 0};
+  const PrimaryRecord record{"db-1", 42, "", 0, ""};
   EXPECT_EQ(nlohmann::json::parse(encode_primary(record)),
             nlohmann::json::parse(R"({"member_id": "db-1", "epoch": 42})"));
   Result<PrimaryRecord> decoded = decode_primary(encode_primary(record));
@@ -216,7 +216,7 @@ TEST(MysqlctlPrimaryRecord, RoundTripsAndRefuses) {
 // Where the primary's server is, so a failover can fence it once its member
 // record is gone; absent in a record that does not say.
 TEST(MysqlctlPrimaryRecord, CarriesTheServerAddress) {
-  const PrimaryRecord record{"db1", 7, "10.0.0.1", 3307};
+  const PrimaryRecord record{"db1", 7, "10.0.0.1", 3307, ""};
   EXPECT_EQ(nlohmann::json::parse(encode_primary(record)),
             nlohmann::json::parse(
                 R"({"member_id": "db1", "epoch": 7, "host": "10.0.0.1", "port": 3307})"));
@@ -229,6 +229,16 @@ TEST(MysqlctlPrimaryRecord, CarriesTheServerAddress) {
   EXPECT_EQ(decoded.value().port, 0);
   EXPECT_FALSE(decode_primary(R"({"member_id": "db1", "epoch": 7, "host": "a b"})").ok());
   EXPECT_FALSE(decode_primary(R"({"member_id": "db1", "epoch": 7, "port": 70000})").ok());
+}
+
+// What the primary held when it took its epoch: the next one must hold it.
+TEST(MysqlctlPrimaryRecord, CarriesThePositionAtPromotion) {
+  const PrimaryRecord record{"db1", 7, "10.0.0.1", 3307, "0-1-200"};
+  Result<PrimaryRecord> decoded = decode_primary(encode_primary(record));
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded.value(), record);
+  EXPECT_EQ(nlohmann::json::parse(encode_primary(record))["gtid_position"], "0-1-200");
+  EXPECT_EQ(decode_primary(R"({"member_id": "db1", "epoch": 7})").value().gtid_position, "");
 }
 
 TEST(MysqlctlNames, ClusterNamesAndMemberIds) {
@@ -292,7 +302,7 @@ RC_GTEST_PROP(MysqlctlMemberProperty, DecodeOfEncodeIsIdentity, ()) {
   RC_ASSERT(decoded.ok());
   RC_ASSERT(decoded.value() == record);
 
-  const PrimaryRecord primary{any_name(), *rc::gen::arbitrary<uint64_t>(), "", 0};
+  const PrimaryRecord primary{any_name(), *rc::gen::arbitrary<uint64_t>(), "", 0, ""};
   Result<PrimaryRecord> decoded_primary = decode_primary(encode_primary(primary));
   RC_ASSERT(decoded_primary.ok());
   RC_ASSERT(decoded_primary.value() == primary);

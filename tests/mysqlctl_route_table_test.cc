@@ -21,8 +21,8 @@ MemberRecord member(const std::string& id, const std::string& host, MemberRole r
 // db1 the primary at epoch 3, db2 and db3 replicas streaming from it.
 Topology healthy_cluster() {
   Topology topology;
-  topology.primary =
-      PrimaryRecord{.member_id = "db1", .epoch = 3, .host = "10.0.0.1", .port = 3306};
+  topology.primary = PrimaryRecord{
+      .member_id = "db1", .epoch = 3, .host = "10.0.0.1", .port = 3306, .gtid_position = ""};
   topology.members = {member("db1", "10.0.0.1", MemberRole::kPrimary),
                       member("db2", "10.0.0.2", MemberRole::kReplica),
                       member("db3", "10.0.0.3", MemberRole::kReplica)};
@@ -224,8 +224,8 @@ TEST(MysqlctlRouteTable, ReplicasFollowWhereThePrimaryIsPublished) {
   Topology topology = healthy_cluster();
   // A failover moved the primary to db3 and repointed db2; db3's record
   // still looks like a replica of the old primary until its next probe.
-  topology.primary =
-      PrimaryRecord{.member_id = "db3", .epoch = 4, .host = "10.0.0.3", .port = 3306};
+  topology.primary = PrimaryRecord{
+      .member_id = "db3", .epoch = 4, .host = "10.0.0.3", .port = 3306, .gtid_position = ""};
   find(topology, "db2").source_host = "10.0.0.3";
   EXPECT_EQ(ids(read_only_backends(topology, RoutePolicy{})), (std::vector<std::string>{"db2"}));
   find(topology, "db2").source_host = "10.0.0.1";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mysqlctl/credentials.h"
+#include "mysqlctl/failover_plan.h"
 #include "mysqlctl/gtid.h"
 #include "mysqlctl/member.h"
 #include "mysqlctl/mysql_admin.h"
@@ -40,6 +42,9 @@ struct Topology {
   int32_t primary_version = -1;  // for a conditional publish
   std::string primary_error;
   std::optional<std::string> lock_holder;
+  // Every member that ever published, with the last epoch it followed.
+  std::map<std::string, uint64_t> roster;
+  std::vector<std::string> in_maintenance;  // records or not
 };
 
 std::unique_ptr<CliSession> open_session(const std::string& server, std::string* error) {
@@ -87,6 +92,14 @@ Topology read_topology(CliSession& session, const std::string& cluster) {
   }
   const std::vector<std::string> maintained =
       children(session, mysqlctl::maintenance_path(cluster));
+  topology.in_maintenance = maintained;
+  for (const std::string& id : children(session, mysqlctl::roster_path(cluster))) {
+    std::optional<std::string> data =
+        read_data(session, mysqlctl::roster_member_path(cluster, id), &err);
+    if (!data) continue;
+    mysqlctl::Result<mysqlctl::RosterEntry> entry = mysqlctl::decode_roster_entry(*data);
+    topology.roster[id] = entry.ok() ? entry.value().following_epoch : 0;
+  }
   for (const std::string& id : children(session, mysqlctl::members_path(cluster))) {
     std::optional<std::string> data = read_data(session, mysqlctl::member_path(cluster, id), &err);
     if (!data) continue;  // gone since the listing
@@ -102,6 +115,37 @@ Topology read_topology(CliSession& session, const std::string& cluster) {
   }
   topology.lock_holder = read_data(session, mysqlctl::failover_lock_path(cluster), &err);
   return topology;
+}
+
+// What an automatic failover would do now, as the agents decide it (the
+// same plan_failover on the same records), or "" while the primary's record
+// says it is healthy: a primary, or a replica just promoted whose agent has
+// not published since.
+std::string failover_outlook(const Topology& topology) {
+  if (!topology.primary) return "";
+  const mysqlctl::MemberRecord* primary =
+      mysqlctl::find_member(topology.members, topology.primary->member_id);
+  if (primary != nullptr && primary->healthy) return "";
+  const mysqlctl::FailoverOutcome outcome =
+      mysqlctl::plan_failover({.members = topology.members,
+                               .current_primary = topology.primary,
+                               .lease_wait_ms = 0,
+                               .roster = topology.roster,
+                               .in_maintenance = topology.in_maintenance});
+  if (!outcome.plan) return "automatic failover held: " + outcome.refusal;
+  return "automatic failover would promote " + outcome.plan->candidate_id + " at epoch " +
+         std::to_string(outcome.plan->new_epoch);
+}
+
+// Members that published once and have no record now (their agent or node
+// is gone), with the epoch each last followed.
+std::vector<std::string> absent_members(const Topology& topology) {
+  std::vector<std::string> lines;
+  for (const auto& [id, epoch] : topology.roster) {
+    if (mysqlctl::find_member(topology.members, id) != nullptr) continue;
+    lines.push_back(id + " (last followed epoch " + std::to_string(epoch) + ")");
+  }
+  return lines;
 }
 
 std::string yes_no(bool value) {
@@ -142,6 +186,10 @@ void print_table(const Topology& topology, const std::string& cluster) {
            cell(m.source_host.empty() ? "-" : yes_no(m.io_running), 4) + note + "\n";
   }
   for (const std::string& bad : topology.unreadable) out += "unreadable member " + bad + "\n";
+  for (const std::string& absent : absent_members(topology)) {
+    out += "no record from " + absent + "\n";
+  }
+  if (std::string outlook = failover_outlook(topology); !outlook.empty()) out += outlook + "\n";
   print(stdout, out);
 }
 
@@ -150,6 +198,9 @@ void print_json(const Topology& topology, const std::string& cluster) {
   for (const mysqlctl::MemberRecord& m : topology.members) {
     members.push_back(nlohmann::json::parse(mysqlctl::encode_member(m)));
   }
+  nlohmann::json roster = nlohmann::json::object();
+  for (const auto& [id, epoch] : topology.roster) roster[id] = {{"following_epoch", epoch}};
+  const std::string outlook = failover_outlook(topology);
   const nlohmann::json out = {
       {"cluster", cluster},
       {"primary", topology.primary
@@ -158,6 +209,8 @@ void print_json(const Topology& topology, const std::string& cluster) {
       {"members", members},
       {"failover_lock",
        topology.lock_holder ? nlohmann::json(*topology.lock_holder) : nlohmann::json(nullptr)},
+      {"roster", roster},
+      {"failover_outlook", outlook.empty() ? nlohmann::json(nullptr) : nlohmann::json(outlook)},
   };
   print(stdout, out.dump() + "\n");
 }
@@ -295,6 +348,7 @@ class Switchover {
     auto caught_up = mysqlctl::wait_for_position(server_of(new_), account_, position.value(),
                                                  options_.catch_up_timeout_ms);
     if (!caught_up.ok()) return undo(caught_up.error());
+    promoted_position_ = caught_up.value();
     say(new_.id + " has applied " + position.value());
     auto promoted = mysqlctl::promote(server_of(new_), account_, mysqlctl::kSemiSyncNoFallbackMs,
                                       kStepTimeoutMs);
@@ -311,6 +365,8 @@ class Switchover {
   }
 
   int64_t writes_blocked_ms() const { return writes_blocked_ms_; }
+  // What the new primary held when it was promoted.
+  const std::string& promoted_position() const { return promoted_position_; }
 
  private:
   static constexpr int kStepTimeoutMs = 5000;
@@ -343,6 +399,7 @@ class Switchover {
   const mysqlctl::MemberRecord old_;
   const mysqlctl::MemberRecord new_;
   int64_t writes_blocked_ms_ = 0;
+  std::string promoted_position_;
 };
 
 int run_switchover(const SwitchoverOptions& options) {
@@ -390,7 +447,7 @@ int run_switchover(const SwitchoverOptions& options) {
   if (failure.empty()) {
     const mysqlctl::MemberRecord& target = *mysqlctl::find_member(topology.members, options.to);
     const mysqlctl::PrimaryRecord next{options.to, topology.primary->epoch + 1, target.host,
-                                       target.port};
+                                       target.port, switchover.promoted_position()};
     const net::Reply published =
         session->call(store::OpCode::kSetData, net::SetDataRequest{mysqlctl::primary_path(cluster),
                                                                    mysqlctl::encode_primary(next),
