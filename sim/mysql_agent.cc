@@ -87,6 +87,15 @@ void SimAgent::submit(NsRequest request, std::function<void(const NsReply&)> don
 }
 
 void SimAgent::probe(const ProbeTarget& server, std::function<void(const ProbeResult&)> done) {
+  if (options_.bugs.ignore_gtid_order) {
+    done = [done = std::move(done)](const ProbeResult& read) {
+      ProbeResult blind = read;
+      blind.gtid_current_pos.clear();
+      blind.gtid_slave_pos.clear();
+      if (blind.replication) blind.replication->received_gtid.clear();
+      done(blind);
+    };
+  }
   env_.mysql_probe(options_.host, options_.incarnation, server_of(server), std::move(done));
 }
 

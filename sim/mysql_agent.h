@@ -71,9 +71,12 @@ class AgentEnvironment {
 
 // Bugs planted in the runtime, each off unless a test asks.
 struct AgentBugs {
-  bool skip_relay_wait = false;    // promote without applying the relay log
-  bool never_isolated = false;     // report every sync as answered: no self-fencing
-  bool ignore_gtid_order = false;  // hand the core positions without GTIDs
+  bool skip_relay_wait = false;  // promote without applying the relay log
+  bool never_isolated = false;   // report every sync as answered: no self-fencing
+  // The agent sees no GTID positions: not in its probes (so neither in the
+  // records it publishes nor in a failover's reads of the others), nor in
+  // what the core is handed.
+  bool ignore_gtid_order = false;
 };
 
 struct SimAgentOptions {
