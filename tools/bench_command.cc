@@ -452,6 +452,15 @@ bool Bench::make_keys(uint64_t count) {
         return index < count ? create(key(index)) : Outgoing();
       },
       take, false);
+  // Every session's server has applied the keys before anyone reads them:
+  // a read on a server that lags behind the creating one finds no node.
+  run_phase(
+      "set-up", sessions_,
+      [&](size_t, uint64_t n) -> Outgoing {
+        return n == 0 ? Outgoing(std::pair(OpCode::kSync, net::SyncRequest{keys_dir()}))
+                      : Outgoing();
+      },
+      take, false);
   keys_made_ = count;
   if (failed > 0) {
     std::fprintf(stderr, "warden bench: %llu of the %llu keys under %s could not be created\n",
