@@ -257,5 +257,6 @@ class WardenCluster(Cluster):
         return [self.binary, "serve", "--config", self.config_path(node)]
 
     def snapshot_received(self, node):
-        """Warden does not log an image install; None means "not known"."""
-        return None
+        """True if the node's log says it installed a snapshot from the leader."""
+        with open(self.log_path(node), errors="replace") as f:
+            return "installed a snapshot from the leader" in f.read()

@@ -517,9 +517,8 @@ def snapshot_section(run):
              "ZooKeeper, run with `-Dzookeeper.snapshotSizeFactor=-1`, sends one to a "
              "follower behind its last 500 committed proposals instead of replaying its txn "
              "log files to it; Warden's leader has compacted its log past the follower after "
-             f"that many writes ({compaction}). ZooKeeper's follower logs the snapshot it "
-             "loads; Warden logs nothing of the kind, so for Warden the transfer follows from "
-             "the configuration, unchecked.", "",
+             f"that many writes ({compaction}). Each follower's log says whether it loaded a "
+             "snapshot.", "",
              "| | ZooKeeper | Warden | ratio |", "|---|---|---|---|"]
     zk, wd = snapshot.get("zookeeper"), snapshot.get("warden")
     for name, pick, fmt in (

@@ -453,7 +453,13 @@ void NodeServer::handle_output(store::ReplicaOutput& out) {
   if (peers_) {
     for (consensus::Message& message : out.messages) peers_->send(std::move(message));
   }
-  if (out.state_replaced) pipeline_->state_replaced();
+  if (out.state_replaced) {
+    pipeline_->state_replaced();
+    // Operators (and tools/bench_compare.py) tell a snapshot transfer from
+    // a log replay by this line.
+    log("installed a snapshot from the leader: the state is now at index " +
+        std::to_string(replica_->applied().index));
+  }
   for (const store::ApplyResult& result : out.applied) {
     if (result.created_session != 0) {
       const store::SessionInfo* info = replica_->state().session(result.created_session);
