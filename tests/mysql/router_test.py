@@ -8,6 +8,10 @@ kept off lagging, unhealthy or maintained replicas, falling back to the
 primary, and read-write connections closed at once when the primary record
 names a new primary while the old server still runs.
 
+RouterAcrossWardenNodesTest: the same with a 3-node ensemble; each node is
+killed in turn (one of them is the router's) and a new primary published:
+the router follows it through the nodes still up.
+
 MariaDBRouterTest: three MariaDB servers managed by three `warden serve`
 nodes (managed.py), each agent also answering HTTP health checks
 (warden.mysql.healthPort), with `warden router` and Debian's haproxy (run
@@ -215,15 +219,18 @@ class Client:
         self.sock.close()
 
 
-class RouterRulesTest(unittest.TestCase):
+class RecordsWorld:
+    """A Warden ensemble of NODES nodes whose records the test writes, fake
+    backends db1..db3, and `warden router` in front (mixed into a TestCase)."""
     CLUSTER = "rules"
+    NODES = 1
 
     @classmethod
     def setUpClass(cls):
-        cls.root = tempfile.mkdtemp(prefix="warden-router-rules-")
+        cls.root = tempfile.mkdtemp(prefix=f"warden-router-{cls.CLUSTER}-")
         cls.addClassCleanup(shutil.rmtree, cls.root, ignore_errors=True)
         cls.addClassCleanup(keep_logs, cls.root)
-        cls.ensemble = Ensemble(WARDEN, nodes=1)
+        cls.ensemble = Ensemble(WARDEN, nodes=cls.NODES)
         cls.addClassCleanup(cls.ensemble.stop)
         cls.ensemble.start_all()
         from kazoo.client import KazooClient
@@ -316,6 +323,8 @@ class RouterRulesTest(unittest.TestCase):
         status, body = http_get(self.router.http, "/replica")
         return [r["member_id"] for r in body["replicas"]] if status == 200 else []
 
+
+class RouterRulesTest(RecordsWorld, unittest.TestCase):
     # ---- tests ----
 
     def test_1_without_a_primary_record_nothing_is_routed(self):
@@ -447,6 +456,34 @@ def server_id_or_none(port):
         return server_id_through(port)
     except Exception:  # noqa: BLE001 - refused, closed or timed out
         return None
+
+
+class RouterAcrossWardenNodesTest(RecordsWorld, unittest.TestCase):
+    """The router's Warden node dies: it goes on following the records
+    through another node of the ensemble."""
+    CLUSTER = "moves"
+    NODES = 3
+
+    def test_the_router_follows_the_records_whichever_node_dies(self):
+        members = [self.member("db1", "primary"), self.member("db2"), self.member("db3")]
+        self.publish(("db1", 1), members)
+        self.wait_answer("/primary", 200, "member_id", "db1")
+        epoch = 1
+        # One of the three is the router's node; each is killed in turn and
+        # started again, and each time a new primary is published.
+        for node, name in ((1, "db2"), (2, "db3"), (3, "db1")):
+            self.ensemble.kill(node)
+            epoch += 1
+            promoted = [self.member(m, "primary" if m == name else "replica", source=name)
+                        for m in ("db1", "db2", "db3")]
+            from kazoo.retry import KazooRetry
+            KazooRetry(max_tries=-1, max_delay=0.5, deadline=30)(self.publish, (name, epoch),
+                                                                 promoted)
+            self.wait_answer("/primary", 200, "member_id", name)
+            self.assertEqual(self.connect(self.router.rw).greeting, name)
+            self.ensemble.start(node)
+            self.ensemble.wait_for_port(self.ensemble.client_ports[node - 1])
+            self.ensemble.wait_for_leader()
 
 
 class MariaDBRouterTest(unittest.TestCase):
