@@ -39,6 +39,11 @@ umask 022
 
 for i in 1 2 3; do
   dir=$base/db$i
+  # The source role on db1 only: on a replica (log_slave_updates) every
+  # replicated commit would wait for an acknowledgement from replicas of its
+  # own, stalling its SQL thread until the timeout. A promotion turns it on.
+  source_role=OFF
+  [ "$i" = 1 ] && source_role=ON
   if [ -f "$dir/mariadbd.pid" ] && kill -0 "$(cat "$dir/mariadbd.pid")" 2>/dev/null; then
     echo "db$i is still running (pid $(cat "$dir/mariadbd.pid")): stop it first" >&2
     exit 1
@@ -63,7 +68,7 @@ log_slave_updates=ON
 gtid_strict_mode=ON
 read_only=ON
 init_rpl_role=SLAVE
-rpl_semi_sync_master_enabled=ON
+rpl_semi_sync_master_enabled=$source_role
 rpl_semi_sync_slave_enabled=ON
 rpl_semi_sync_master_wait_point=AFTER_SYNC
 skip_name_resolve=ON
