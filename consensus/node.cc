@@ -177,6 +177,7 @@ void Node::set_hard_state(Epoch epoch, NodeId voted_for) {
 
 void Node::start_election_timer() {
   ticks_since_election_reset_ = 0;
+  leader_connection_lost_ = false;
   const int base = config_.election_timeout_ticks;
   randomized_election_timeout_ = base + static_cast<int>(random_() % static_cast<uint64_t>(base));
 }
@@ -270,7 +271,19 @@ void Node::become_leader() {
 bool Node::in_lease() const {
   if (!config_.check_quorum) return false;
   if (role_ == Role::kLeader) return true;
-  return leader_ != kNoNode && ticks_since_election_reset_ < config_.election_timeout_ticks;
+  return leader_ != kNoNode && !leader_connection_lost_ &&
+         ticks_since_election_reset_ < config_.election_timeout_ticks;
+}
+
+void Node::peer_connection_lost(NodeId peer) {
+  assert(!ready_in_progress_);
+  if (role_ != Role::kFollower || peer == kNoNode || peer != leader_) return;
+  leader_connection_lost_ = true;
+  // Soon, but at a random tick of a few: the other followers lost the same
+  // connection at the same moment.
+  const int soon = 1 + static_cast<int>(random_() % static_cast<uint64_t>(kQuickElectionTicks));
+  randomized_election_timeout_ =
+      std::min(randomized_election_timeout_, ticks_since_election_reset_ + soon);
 }
 
 // ---------------------------------------------------------------------------
@@ -534,6 +547,7 @@ void Node::step_append(const Message& m) {
   if (role_ != Role::kFollower && role_ != Role::kObserver) become_follower(epoch(), m.from);
   leader_ = m.from;
   ticks_since_election_reset_ = 0;
+  leader_connection_lost_ = false;
 
   Message reply;
   reply.type = MessageType::kAppendResponse;
@@ -570,6 +584,7 @@ void Node::step_heartbeat(const Message& m) {
   if (role_ != Role::kFollower && role_ != Role::kObserver) become_follower(epoch(), m.from);
   leader_ = m.from;
   ticks_since_election_reset_ = 0;
+  leader_connection_lost_ = false;
   // The leader sends min(its commit, our match), which we hold.
   commit_index_ = std::max(commit_index_, std::min(m.commit_index, last_index()));
   Message reply;
@@ -584,6 +599,7 @@ void Node::step_snapshot(const Message& m) {
   if (role_ != Role::kFollower && role_ != Role::kObserver) become_follower(epoch(), m.from);
   leader_ = m.from;
   ticks_since_election_reset_ = 0;
+  leader_connection_lost_ = false;
   Message reply;
   reply.to = m.from;
   reply.type = MessageType::kAppendResponse;

@@ -52,6 +52,10 @@ enum class PlantedBug : uint8_t {
   kCommitOldEpochByCount,  // counts old-epoch entries committed by replica count
 };
 
+// A follower that lost its leader's connection campaigns within this many
+// ticks (Node::peer_connection_lost).
+inline constexpr int kQuickElectionTicks = 3;
+
 struct Config {
   NodeId id = kNoNode;
   std::vector<NodeId> voters;     // includes `id` unless it is an observer
@@ -130,6 +134,13 @@ class Node {
   ProposeResult propose(std::string data);
   // Starts a read-index round. The answer arrives later as a ReadState.
   void read_index(uint64_t context);
+  // The transport saw the connection from `peer` end (its process or host
+  // died, or the connection broke). A follower whose leader that is stops
+  // counting on its lease and campaigns within kQuickElectionTicks instead
+  // of an election timeout. Safety rests on the votes, never on timing;
+  // pre-vote keeps a leader that is in fact alive in place (the members
+  // still hearing from it ignore the campaign).
+  void peer_connection_lost(NodeId peer);
   // The driver can make images of its state machine at `applied_index`
   // (which must be applied) or later (Config::snapshot_source) and no longer
   // needs entries up to it. Keeps `retain_entries` entries behind it so
@@ -261,6 +272,8 @@ class Node {
   bool hard_state_dirty_ = false;
   Role role_ = Role::kFollower;
   NodeId leader_ = kNoNode;
+  // The transport lost the leader's connection since its last message.
+  bool leader_connection_lost_ = false;
 
   Snapshot snapshot_;  // position of the last compaction or installed image
   // Follower: the image being received and how many of its bytes the driver

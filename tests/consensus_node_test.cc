@@ -765,6 +765,51 @@ TEST(ConsensusNode, PreVoteKeepsAPartitionedNodeFromDisruptingTheLeader) {
   EXPECT_NO_VIOLATIONS(cluster);
 }
 
+// The leader's process dies: the transport of each follower sees its
+// connection end, and they elect a new leader within a few ticks, not an
+// election timeout.
+TEST(ConsensusNode, FollowersThatLoseTheLeadersConnectionElectWithinAFewTicks) {
+  Cluster cluster(3);
+  const NodeId leader = elect_any(cluster);
+  ASSERT_NE(leader, kNoNode);
+  commit_all(cluster, leader, {"before"});
+  cluster.crash(leader);
+  for (NodeId id : others(cluster, leader)) cluster.node(id).peer_connection_lost(leader);
+  int ticks = 0;
+  std::optional<NodeId> next;
+  for (; ticks < kElectionTicks && !next; ++ticks) {
+    cluster.tick_all();
+    cluster.deliver_all();
+    next = cluster.established_leader();
+  }
+  ASSERT_TRUE(next) << "no leader within " << kElectionTicks << " ticks";
+  EXPECT_LE(ticks, 2 * kQuickElectionTicks);
+  EXPECT_NE(*next, leader);
+  commit_all(cluster, *next, {"after"});
+  EXPECT_NO_VIOLATIONS(cluster);
+}
+
+// A connection that breaks while the leader lives: the follower that saw it
+// campaigns, but the other, still hearing from the leader, ignores it.
+TEST(ConsensusNode, ALostConnectionToALiveLeaderDisruptsNothing) {
+  Cluster cluster(3);
+  const NodeId leader = elect_any(cluster);
+  ASSERT_NE(leader, kNoNode);
+  const Epoch epoch = cluster.node(leader).epoch();
+  const NodeId follower = others(cluster, leader).front();
+  cluster.node(follower).peer_connection_lost(leader);
+  // Another node's id, or a message from the leader first: nothing happens.
+  cluster.node(leader).peer_connection_lost(follower);
+  EXPECT_EQ(cluster.node(leader).role(), Role::kLeader);
+  cluster.settle(3 * kElectionTicks);
+  EXPECT_EQ(cluster.leader(), std::optional<NodeId>(leader));
+  EXPECT_EQ(cluster.node(leader).epoch(), epoch);
+  EXPECT_EQ(cluster.leaders_by_epoch().size(), 1u);
+  EXPECT_EQ(cluster.node(follower).leader(), leader);
+  commit_all(cluster, leader, {"still"});
+  EXPECT_NO_VIOLATIONS(cluster);
+}
+
 // ----- Read index ------------------------------------------------------------------------
 
 std::optional<ReadState> read_state_for(const Cluster& cluster, NodeId id, uint64_t context) {

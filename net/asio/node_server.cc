@@ -162,6 +162,7 @@ std::string NodeServer::open() {
       peers_ = std::make_unique<PeerTransport>(
           io_, peer_options, [this](consensus::Message&& m) { on_peer_message(std::move(m)); },
           [this](const std::string& line) { log(line); });
+      peers_->on_connection_lost([this](consensus::NodeId peer) { on_peer_lost(peer); });
       peers_->start();
     }
     start_listening(client_acceptor_, config.client_address, config.client_port);
@@ -269,6 +270,12 @@ void NodeServer::report_activity() {
 void NodeServer::on_peer_message(consensus::Message&& message) {
   if (replica_->stalled()) return;  // a frozen process would not read it either
   replica_->node().step(message);
+  schedule_pump();
+}
+
+void NodeServer::on_peer_lost(consensus::NodeId peer) {
+  if (replica_->stalled()) return;
+  replica_->node().peer_connection_lost(peer);
   schedule_pump();
 }
 

@@ -88,6 +88,8 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   void schedule_tick();
   void on_tick();
   void on_peer_message(consensus::Message&& message);
+  // A peer's connection here ended: the consensus core may campaign early.
+  void on_peer_lost(consensus::NodeId peer);
   void on_client_bytes(ConnectionId connection, std::string_view bytes);
   void on_client_closed(ConnectionId connection);
   // Carries out Readies and what they caused until nothing is left.

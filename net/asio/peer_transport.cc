@@ -154,9 +154,18 @@ class PeerTransport::Incoming : public std::enable_shared_from_this<Incoming> {
   void read_more() {
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(buffer_), [self](const error_code& error, size_t bytes) {
-      if (error) return;  // the peer went away; it dials again
+      if (error) return self->lost(error);  // the peer went away; it dials again
       self->take(std::string_view(self->buffer_.data(), bytes));
     });
+  }
+
+  void lost(const error_code& error) {
+    // Not when this node closed it (stop, or a rejected connection).
+    if (error == asio::error::operation_aborted || !socket_.is_open() ||
+        sender_ == consensus::kNoNode || !transport_.on_lost_) {
+      return;
+    }
+    transport_.on_lost_(sender_);
   }
 
   void take(std::string_view bytes) {

@@ -70,6 +70,11 @@ class PeerTransport {
 
   // Queues `message` for message.to (stamping message.from).
   void send(consensus::Message message);
+  // Called when a connection a peer dialled here ends after its hello (the
+  // peer's process or host died, or the connection broke), with the peer.
+  void on_connection_lost(std::function<void(consensus::NodeId peer)> callback) {
+    on_lost_ = std::move(callback);
+  }
   const PeerTransportStats& stats() const { return stats_; }
 
  private:
@@ -84,6 +89,7 @@ class PeerTransport {
   PeerTransportOptions options_;
   Receiver on_message_;
   Logger log_;
+  std::function<void(consensus::NodeId)> on_lost_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::map<consensus::NodeId, std::shared_ptr<Outgoing>> outgoing_;
   std::vector<std::weak_ptr<Incoming>> incoming_;
