@@ -275,6 +275,12 @@ bool Node::in_lease() const {
          ticks_since_election_reset_ < config_.election_timeout_ticks;
 }
 
+void Node::heard_from_leader(NodeId leader) {
+  leader_ = leader;
+  ticks_since_election_reset_ = 0;
+  leader_connection_lost_ = false;
+}
+
 void Node::peer_connection_lost(NodeId peer) {
   assert(!ready_in_progress_);
   if (role_ != Role::kFollower || peer == kNoNode || peer != leader_) return;
@@ -545,9 +551,7 @@ void Node::step_vote_response(const Message& m) {
 void Node::step_append(const Message& m) {
   if (role_ == Role::kLeader) fail_invariant("another leader in my epoch");
   if (role_ != Role::kFollower && role_ != Role::kObserver) become_follower(epoch(), m.from);
-  leader_ = m.from;
-  ticks_since_election_reset_ = 0;
-  leader_connection_lost_ = false;
+  heard_from_leader(m.from);
 
   Message reply;
   reply.type = MessageType::kAppendResponse;
@@ -582,9 +586,7 @@ void Node::step_append(const Message& m) {
 
 void Node::step_heartbeat(const Message& m) {
   if (role_ != Role::kFollower && role_ != Role::kObserver) become_follower(epoch(), m.from);
-  leader_ = m.from;
-  ticks_since_election_reset_ = 0;
-  leader_connection_lost_ = false;
+  heard_from_leader(m.from);
   // The leader sends min(its commit, our match), which we hold.
   commit_index_ = std::max(commit_index_, std::min(m.commit_index, last_index()));
   Message reply;
@@ -597,9 +599,7 @@ void Node::step_heartbeat(const Message& m) {
 
 void Node::step_snapshot(const Message& m) {
   if (role_ != Role::kFollower && role_ != Role::kObserver) become_follower(epoch(), m.from);
-  leader_ = m.from;
-  ticks_since_election_reset_ = 0;
-  leader_connection_lost_ = false;
+  heard_from_leader(m.from);
   Message reply;
   reply.to = m.from;
   reply.type = MessageType::kAppendResponse;

@@ -251,6 +251,9 @@ class Node {
   void start_read_round(uint64_t context, NodeId requester);
   void ack_read_rounds(NodeId from, uint64_t round_id);
   bool in_lease() const;
+  // A message from the epoch's leader: it is alive, the election timer
+  // starts over.
+  void heard_from_leader(NodeId leader);
   void fail_invariant(const std::string& what);
   void append_entry(Entry entry);
   size_t quorum_size() const { return voters_.size() / 2 + 1; }

@@ -334,21 +334,7 @@ void AgentCore::consider_bootstrap(const AgentInput& input, const ClusterView& v
       return;
     }
   }
-  // A member that published once and has no record now (its agent or node
-  // is down) may run the writable first primary, with replicas streaming
-  // from it (`warden sim --workload mysql --overlapping-faults`, seed 529).
-  for (const auto& [id, following_epoch] : view.roster) {
-    const bool maintained = std::find(view.in_maintenance.begin(), view.in_maintenance.end(), id) !=
-                            view.in_maintenance.end();
-    if (!maintained && find_member(view.members, id) == nullptr) {
-      decision.failover_held = "no primary published, and member " + id +
-                               " has no record: its server may be the first primary";
-      return;
-    }
-  }
-  FailoverInput first;
-  first.members = view.members;
-  FailoverOutcome outcome = plan_failover(first);
+  FailoverOutcome outcome = plan_failover(failover_input(view, 0));
   if (!outcome.plan) {
     decision.failover_held = "no primary published: " + outcome.refusal;
     return;

@@ -1,5 +1,6 @@
 #include "mysqlctl/agent_loop.h"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 
@@ -731,23 +732,10 @@ void AgentLoop::run_step(const std::shared_ptr<Failover>& failover, size_t index
   if (step.kind == StepKind::kWaitLeaseExpiry) {
     return ports_.after_ms(step.wait_ms, "agent-lease-wait", next);
   }
-  if (step.kind == StepKind::kWaitRelayLogApplied && plan.old_primary_id) {
-    // Every member has stopped receiving by now (or could not be reached).
-    const std::string why = recheck_after_freeze(failover_input(failover->view, 0),
-                                                 plan.candidate_id, failover->frozen);
-    if (!why.empty()) return end_failover(failover, "stopped: " + why, false);
-    const MemberRecord* candidate = find_member(failover->view.members, plan.candidate_id);
-    auto frozen = failover->frozen.find(plan.candidate_id);
-    if (candidate != nullptr && frozen != failover->frozen.end()) {
-      MemberRecord read = *candidate;
-      read.gtid_position = frozen->second.applied;
-      read.received_gtid_position = frozen->second.received;
-      // Readable: recheck_after_freeze required it.
-      failover->promoted_position = member_known_position(read)->format();
+  if (step.kind == StepKind::kWaitRelayLogApplied) {
+    if (std::string why = second_look(*failover, step); !why.empty()) {
+      return end_failover(failover, "stopped: " + why, false);
     }
-  }
-  if (step.kind == StepKind::kWaitRelayLogApplied && failover->promoted_position.empty()) {
-    failover->promoted_position = step.gtid_position;
   }
   const std::optional<ProbeTarget> target = target_of(failover->view, step.member_id);
   // Best effort: the old primary may be gone, a replica unreachable. The
@@ -813,6 +801,25 @@ void AgentLoop::run_step(const std::shared_ptr<Failover>& failover, size_t index
              });
 }
 
+// Every member has stopped receiving by now (or could not be reached): the
+// plan's rule again on what each holds, and what the candidate will hold
+// once promoted (published with the epoch). A new cluster stopped nobody.
+std::string AgentLoop::second_look(Failover& failover, const FailoverStep& relay_wait) const {
+  const FailoverPlan& plan = failover.plan;
+  failover.promoted_position = relay_wait.gtid_position;
+  if (!plan.old_primary_id) return "";
+  std::string why =
+      recheck_after_freeze(failover_input(failover.view, 0), plan.candidate_id, failover.frozen);
+  if (!why.empty()) return why;
+  const MemberRecord* candidate = find_member(failover.view.members, plan.candidate_id);
+  // Both there and readable: recheck_after_freeze required it.
+  assert(candidate != nullptr && failover.frozen.count(plan.candidate_id) > 0);
+  failover.promoted_position =
+      member_known_position(with_frozen(*candidate, failover.frozen.at(plan.candidate_id)))
+          ->format();
+  return "";
+}
+
 void AgentLoop::stop_receiving(const std::shared_ptr<Failover>& failover, size_t index,
                                const ProbeTarget& target) {
   const std::string member_id = failover->plan.steps[index].member_id;
@@ -833,10 +840,9 @@ void AgentLoop::stop_receiving(const std::shared_ptr<Failover>& failover, size_t
 }
 
 void AgentLoop::note_paused(Failover& failover, const ProbeTarget& target) {
-  for (const ProbeTarget& paused : failover.paused) {
-    if (paused.host == target.host && paused.port == target.port) return;
+  if (std::find(failover.paused.begin(), failover.paused.end(), target) == failover.paused.end()) {
+    failover.paused.push_back(target);
   }
-  failover.paused.push_back(target);
 }
 
 void AgentLoop::note_frozen(Failover& failover, const std::string& member_id,

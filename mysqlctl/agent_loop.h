@@ -177,6 +177,9 @@ class AgentLoop {
   // `attempt` counts the tries of a fence that lost its connection.
   void run_step(const std::shared_ptr<Failover>& failover, size_t index, uint32_t attempt = 0);
   std::string lock_doubt(uint64_t session) const;
+  // Before the relay-log wait: why the failover must stop, or "" (and the
+  // position the candidate will be promoted at, in failover.promoted_position).
+  std::string second_look(Failover& failover, const FailoverStep& relay_wait) const;
   // The kStopReceiving step `index` on `target`: stops it, reads it, goes on.
   void stop_receiving(const std::shared_ptr<Failover>& failover, size_t index,
                       const ProbeTarget& target);

@@ -260,6 +260,19 @@ std::string unaccounted_commits(const FailoverInput& input, const MemberRecord& 
   return "";
 }
 
+// A new cluster: a member that published once and has no record now (its
+// agent or node is down) may run the writable first primary, with replicas
+// streaming from it (`warden sim --workload mysql --overlapping-faults`,
+// seed 529).
+std::string silent_roster_member(const FailoverInput& input) {
+  for (const auto& [id, following_epoch] : input.roster) {
+    if (!listed(input.in_maintenance, id) && find_member(input.members, id) == nullptr) {
+      return "member " + id + " has no record: its server may be the first primary";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 FailoverOutcome plan_failover(const FailoverInput& input) {
@@ -280,11 +293,11 @@ FailoverOutcome plan_failover(const FailoverInput& input) {
     return outcome;
   }
   const MemberRecord& candidate = *find_member(input.members, *outcome.choice.candidate_id);
-  if (input.current_primary) {
-    if (std::string why = unaccounted_commits(input, candidate); !why.empty()) {
-      outcome.refusal = std::move(why);
-      return outcome;
-    }
+  std::string why =
+      input.current_primary ? unaccounted_commits(input, candidate) : silent_roster_member(input);
+  if (!why.empty()) {
+    outcome.refusal = std::move(why);
+    return outcome;
   }
   const uint64_t old_epoch = input.current_primary ? input.current_primary->epoch : 0;
   assert(old_epoch < std::numeric_limits<uint64_t>::max());
@@ -336,22 +349,26 @@ FailoverOutcome plan_failover(const FailoverInput& input) {
   return outcome;
 }
 
+MemberRecord with_frozen(MemberRecord member, const FrozenPosition& frozen) {
+  member.gtid_position = frozen.applied;
+  member.received_gtid_position = frozen.received;
+  // The record may predate a restart that left its source unreadable.
+  member.source_host = frozen.source_host;
+  member.source_port = frozen.source_port;
+  return member;
+}
+
 std::string recheck_after_freeze(FailoverInput input, const std::string& candidate_id,
                                  const std::map<std::string, FrozenPosition>& frozen) {
   for (MemberRecord& member : input.members) {
     if (input.current_primary && member.id == input.current_primary->member_id) continue;
-    auto it = frozen.find(member.id);
-    // "" would parse as the empty set: an unread member has no position.
-    if (it == frozen.end()) {
+    if (auto it = frozen.find(member.id); it != frozen.end()) {
+      member = with_frozen(std::move(member), it->second);
+    } else {
+      // "" would parse as the empty set: an unread member has no position.
       member.gtid_position = "(not read)";
       member.received_gtid_position.clear();
-      continue;
     }
-    member.gtid_position = it->second.applied;
-    member.received_gtid_position = it->second.received;
-    // The record may predate a restart that left its source unreadable.
-    member.source_host = it->second.source_host;
-    member.source_port = it->second.source_port;
   }
   const MemberRecord* candidate = find_member(input.members, candidate_id);
   if (candidate == nullptr || !member_known_position(*candidate)) {

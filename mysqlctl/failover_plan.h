@@ -168,7 +168,9 @@ struct FailoverOutcome {
 // again, stop every other member's receiving (but those in maintenance),
 // wait for the candidate's relay log, promote it, repoint each other healthy
 // replica, publish the new primary with the next epoch. Without a primary
-// record (a new cluster) the first three are skipped and the epoch is 1.
+// record (a new cluster) the first three are skipped and the epoch is 1,
+// and every roster member not in maintenance must have a record (one whose
+// agent is down may run a writable first primary).
 FailoverOutcome plan_failover(const FailoverInput& input);
 
 // What a member held once it stopped receiving (kStopReceiving), in its
@@ -180,6 +182,10 @@ struct FrozenPosition {
   std::string source_host;  // "" when it replicates from nobody
   uint16_t source_port = 0;
 };
+
+// `member` as it reported itself once it stopped receiving: positions and
+// source from `frozen`.
+MemberRecord with_frozen(MemberRecord member, const FrozenPosition& frozen);
 
 // The failover's second look, after the kStopReceiving steps: the records
 // were read a probe interval before the lock, and a replica may have

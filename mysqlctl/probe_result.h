@@ -24,6 +24,8 @@ namespace warden::mysqlctl {
 struct ProbeTarget {
   std::string host;
   uint16_t port = 3306;
+
+  friend bool operator==(const ProbeTarget&, const ProbeTarget&) = default;
 };
 
 // The replication row of the server (MariaDB SHOW SLAVE STATUS for the

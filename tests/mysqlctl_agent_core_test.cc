@@ -1009,8 +1009,7 @@ TEST(MysqlctlAgentBootstrap, NoPromotionWhileARosterMemberHasNoRecord) {
   AgentDecision decision = candidate.decide(round(*find(view, "db2"), view));
   EXPECT_FALSE(decision.failover);
   EXPECT_EQ(decision.failover_held,
-            "no primary published, and member db1 has no record: its server may be the first "
-            "primary");
+            "no primary published: member db1 has no record: its server may be the first primary");
   view.in_maintenance = {"db1"};
   decision = candidate.decide(round(*find(view, "db2"), view));
   EXPECT_TRUE(decision.failover);
