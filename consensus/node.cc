@@ -1058,7 +1058,13 @@ Ready Node::ready() {
   for (LogIndex i = std::max(unstable_from_, log_start_); i <= last_index(); ++i) {
     r.entries.push_back(*entry_at(i));
   }
-  r.messages = std::move(outbox_);
+  // A Ready that changes the hard state (a new epoch, a vote) may carry
+  // messages that promise it, so those wait for the sync like a follower's.
+  if (role_ == Role::kLeader && !hard_state_dirty_ && !snapshot_dirty_) {
+    r.early_messages = std::move(outbox_);
+  } else {
+    r.messages = std::move(outbox_);
+  }
   outbox_.clear();
   for (LogIndex i = applied_index_ + 1; i <= commit_index_; ++i) {
     r.committed.push_back(*entry_at(i));

@@ -11,6 +11,7 @@
 //     feed inputs: tick(), step(message), propose(data), read_index(ctx)
 //     if (node.has_ready()) {
 //       Ready r = node.ready();
+//       send r.early_messages (a leader's replication of its own log);
 //       persist r.hard_state (if set); stage r.snapshot_chunks; if
 //         r.snapshot is set, the staged image is complete: it replaces the
 //         whole stored log; r.entries (truncating the stored log from
@@ -111,8 +112,14 @@ struct Ready {
   // machine. Carries the image's position; its data is empty (the driver
   // holds the bytes).
   std::optional<Snapshot> snapshot;
-  std::vector<Entry> entries;          // persist (truncate from entries[0].index first)
-  std::vector<Message> messages;       // send after persisting
+  std::vector<Entry> entries;     // persist (truncate from entries[0].index first)
+  std::vector<Message> messages;  // send after persisting
+  // A leader's appends, heartbeats and commit notices, from a Ready that
+  // changes no hard state: they promise nothing about this node's disk (the
+  // leader counts its own entries toward a quorum only once advance() says
+  // they are synced), so send them before persisting, and the followers'
+  // syncs overlap the leader's own instead of following it.
+  std::vector<Message> early_messages;
   std::vector<Entry> committed;        // apply in order after persisting
   std::vector<ReadState> read_states;  // answer after applying up to their index
   std::vector<std::string> forwarded;  // forward_to_driver: requests followers sent

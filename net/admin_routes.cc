@@ -137,6 +137,15 @@ std::string prometheus_metrics(const ServerFacts& f) {
   out.metric("warden_max_file_descriptors", "gauge", "The process's file descriptor limit.",
              double(f.max_file_descriptors));
   out.metric("warden_data_dir_bytes", "gauge", "Bytes under dataDir.", double(f.data_dir_bytes));
+  out.metric("warden_storage_memtable_bytes", "gauge", "RocksDB memtables, flushing ones included.",
+             double(f.memtable_bytes));
+  out.metric("warden_storage_table_reader_bytes", "gauge",
+             "RocksDB index and filter blocks of open tables.", double(f.table_reader_bytes));
+  out.metric("warden_storage_block_cache_bytes", "gauge", "RocksDB's block cache in use.",
+             double(f.block_cache_bytes));
+  out.metric("warden_log_entries_in_memory", "gauge",
+             "Consensus log entries held in memory (kept for lagging followers).",
+             double(f.log_entries_in_memory));
   out.metric("warden_uptime_seconds", "gauge", "Seconds since this process began serving.",
              double(f.now_ms - f.started_ms) / 1000.0);
   return out.take();

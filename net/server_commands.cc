@@ -159,6 +159,10 @@ CommandOutput monitor(const ServerFacts& f) {
   d["commit_index"] = f.commit_index;
   d["applied_index"] = f.applied_index;
   d["disk_stalled"] = f.stalled ? 1 : 0;
+  d["memtable_bytes"] = f.memtable_bytes;
+  d["table_reader_bytes"] = f.table_reader_bytes;
+  d["block_cache_bytes"] = f.block_cache_bytes;
+  d["log_entries_in_memory"] = f.log_entries_in_memory;
   for (const auto& [key, value] : d.items()) {
     out.text += "zk_" + key + "\t" + (value.is_string() ? value.get<std::string>() : value.dump());
     out.text += "\n";

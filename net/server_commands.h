@@ -47,6 +47,11 @@ struct ServerFacts {
   int64_t max_file_descriptors = -1;
   uint64_t data_dir_bytes = 0;
   uint64_t data_log_dir_bytes = 0;
+  // What the storage engine holds in memory (store::StorageMemory).
+  uint64_t memtable_bytes = 0;
+  uint64_t table_reader_bytes = 0;
+  uint64_t block_cache_bytes = 0;
+  uint64_t log_entries_in_memory = 0;  // the consensus log kept for followers
 };
 
 struct CommandOutput {

@@ -194,6 +194,7 @@ void NodeHost::start_ready() {
   // loses them, and the leader then streams the image again.
   if (ready_.snapshot) ready_.snapshot->data = snapshot_assembler_.take();
   env_.on_ready_taken(*this, ready_);
+  for (Message& message : ready_.early_messages) env_.send_to_node(std::move(message));
   persist(ready_);
   messages_sent_early_ = false;
   if (!disk_.has_unsynced_writes()) {

@@ -1,6 +1,7 @@
 #include "store/rocks_replica.h"
 
 #include <cassert>
+#include <iterator>
 #include <utility>
 
 #include "store/txn.h"
@@ -44,16 +45,24 @@ StorageStatus DurableReplica::recover() {
   return StorageStatus::ok();
 }
 
-StorageStatus DurableReplica::step(ReplicaOutput* out) {
+StorageStatus DurableReplica::step(ReplicaOutput* out, const EarlySender& send_early) {
   *out = ReplicaOutput();
   const WriteBatch* batch = nullptr;
-  StorageStatus status = start_step(&batch);
-  if (!status.is_ok() || batch == nullptr) return status;
-  return finish_step(batch->empty() ? StorageStatus::ok() : storage_->write(*batch), out);
+  std::vector<consensus::Message> early;
+  StorageStatus status = start_step(&batch, &early);
+  if (send_early) send_early(std::exchange(early, {}));
+  if (status.is_ok() && batch != nullptr) {
+    status = finish_step(batch->empty() ? StorageStatus::ok() : storage_->write(*batch), out);
+  }
+  out->messages.insert(out->messages.begin(), std::make_move_iterator(early.begin()),
+                       std::make_move_iterator(early.end()));
+  return status;
 }
 
-StorageStatus DurableReplica::start_step(const WriteBatch** batch) {
+StorageStatus DurableReplica::start_step(const WriteBatch** batch,
+                                         std::vector<consensus::Message>* send_now) {
   *batch = nullptr;
+  send_now->clear();
   if (!pending_) {
     if (!node_->has_ready()) return StorageStatus::ok();
     pending_ = node_->ready();
@@ -63,6 +72,8 @@ StorageStatus DurableReplica::start_step(const WriteBatch** batch) {
     image_installed_ = false;
     batch_.reset();
   }
+  *send_now = std::move(pending_->early_messages);
+  pending_->early_messages.clear();
   StorageStatus status = prepare_writes(*pending_);
   if (status.is_ok()) *batch = &*batch_;
   return status;
@@ -112,11 +123,19 @@ StorageStatus DurableReplica::prepare_writes(const consensus::Ready& ready) {
     before_image_->hard_state = ready.hard_state;
     // The tree records only spare a restart some replay (the log holds every
     // entry past what they reflect), so they ride along with a write the
-    // Ready makes anyway instead of costing a synced write of their own: a
-    // Ready that only applies, sends or answers writes nothing.
+    // Ready makes anyway instead of costing a synced write of their own (a
+    // Ready that only applies, sends or answers writes nothing), and only
+    // once the checkpoint is due: until then a record changed again is
+    // written once.
     const bool writes_anyway = ready.hard_state || ready.snapshot || !ready.entries.empty() ||
                                !ready.snapshot_chunks.empty();
-    if (writes_anyway || durable_tree_->pending_changes() >= options_.max_deferred_tree_changes) {
+    // A compaction waits for the tree on disk (maybe_compact), so one that is
+    // due makes the checkpoint due as well.
+    const bool checkpoint_due =
+        applied_.index >= storage_->applied().index + options_.tree_checkpoint_entries ||
+        applied_.index >= node_->snapshot().last_index + options_.compact_every_entries;
+    if ((writes_anyway && checkpoint_due) ||
+        durable_tree_->pending_changes() >= options_.max_deferred_tree_changes) {
       durable_tree_->take_changes(applied_, *before_image_);
     }
   }
@@ -179,6 +198,7 @@ void DurableReplica::maybe_compact() {
   const LogPosition durable = storage_->applied();
   if (durable.index < node_->snapshot().last_index + options_.compact_every_entries) return;
   node_->compact(durable.index, options_.retain_entries);
+  ++log_compactions_;
   if (durable.index <= options_.retain_entries) return;
   const consensus::LogIndex through = durable.index - options_.retain_entries;
   if (through > storage_->snapshot().index) storage_->compact_log(through);

@@ -2,12 +2,15 @@
 // core, the ZooKeeper state it applies, and the RocksDB directory that keeps
 // both — driven through the core's Ready loop (consensus/node.h):
 //
-//   persist: hard state, new log entries (and truncations), the tree records
-//     changed by earlier applies with their applied position, staged
-//     snapshot chunks, an installed image — one synced write per Ready
-//     (plus one for an installed image); a Ready with nothing but applies,
-//     messages and answers writes nothing, and the tree records it leaves
-//     go with the next write (or flush_applied());
+//   persist: hard state, new log entries (and truncations), staged snapshot
+//     chunks, an installed image — one synced write per Ready (plus one for
+//     an installed image); a Ready with nothing but applies, messages and
+//     answers writes nothing. The tree records changed by applies, with
+//     their applied position, are a checkpoint that only shortens a
+//     restart's replay (the log holds every entry past it): they collect,
+//     one per record however often it changed, and ride along with a write
+//     once the tree on disk trails by tree_checkpoint_entries, or once
+//     max_deferred_tree_changes records wait (or on flush_applied());
 //   then the caller sends the messages (never before persist succeeded);
 //   apply: committed entries become ZooState changes and ApplyResults (with
 //     their watch triggers); a received image replaces the state;
@@ -27,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,9 +52,13 @@ struct ReplicaOptions {
   uint64_t compact_every_entries = 100'000;
   size_t retain_entries = 10'000;
   size_t tree_chunk_bytes = 256 << 10;
-  // Tree records changed by applies wait for the next Ready that writes log
-  // entries or hard state; past this many they are written on their own.
-  size_t max_deferred_tree_changes = 10'000;
+  // The tree on disk may trail the applied state by this many entries: a
+  // restart replays at most about that many, and a record changed many times
+  // in between (a hot znode) is written once.
+  uint64_t tree_checkpoint_entries = 20'000;
+  // Past this many changed records they are written sooner (what they cost
+  // in memory, and the size of one write).
+  size_t max_deferred_tree_changes = 1'024;
 };
 
 // What one step produced for the caller to carry out.
@@ -78,18 +86,24 @@ class DurableReplica {
   RocksStorage& storage() { return *storage_; }
 
   // Carries out the pending Ready, or the node's next one. Returns ok with
-  // nothing to do when there is none. On a storage failure the Ready stays
-  // pending and `*out` is left empty.
-  StorageStatus step(ReplicaOutput* out);
+  // nothing to do when there is none. The Ready's early messages (see
+  // start_step) go to `send_early` before the write; without one they lead
+  // `out->messages`. On a storage failure the Ready stays pending and `*out`
+  // holds nothing else.
+  using EarlySender = std::function<void(std::vector<consensus::Message> messages)>;
+  StorageStatus step(ReplicaOutput* out, const EarlySender& send_early = {});
 
   // step() in two halves, for a runtime that syncs on another thread (a
   // GroupCommitter) and serves reads from state() meanwhile. start_step()
   // does the rare synchronous parts (staging and installing an image) and
   // sets `*batch` to what must be written, or to null if there is no Ready;
-  // the caller writes it and hands the result to finish_step(). Nothing may
-  // be fed to node() in between. After a failure either half may be called
-  // again: start_step() hands out the same batch.
-  StorageStatus start_step(const WriteBatch** batch);
+  // it moves into `*send_now` the Ready's messages that may go before the
+  // write (consensus::Ready::early_messages: send them first, so the
+  // followers sync while this node does). The caller writes the batch and
+  // hands the result to finish_step(). Nothing may be fed to node() in
+  // between. After a failure either half may be called again: start_step()
+  // hands out the same batch (and no message twice).
+  StorageStatus start_step(const WriteBatch** batch, std::vector<consensus::Message>* send_now);
   StorageStatus finish_step(const StorageStatus& write_status, ReplicaOutput* out);
   bool stalled() const { return pending_.has_value(); }
 
@@ -102,6 +116,9 @@ class DurableReplica {
   // Committed entries that did not decode as txns (skipped alike on every
   // replica). Must stay 0.
   uint64_t undecodable_entries() const { return undecodable_entries_; }
+  // How many times the in-memory log was compacted (each frees the entries
+  // it dropped: a runtime may then hand that memory back).
+  uint64_t log_compactions() const { return log_compactions_; }
 
  private:
   explicit DurableReplica(const ReplicaOptions& options);
@@ -120,6 +137,7 @@ class DurableReplica {
   std::unique_ptr<consensus::Node> node_;
   LogPosition applied_;
   uint64_t undecodable_entries_ = 0;
+  uint64_t log_compactions_ = 0;
 
   // The Ready being carried out, and how far its persist got (a retry must
   // not stage a chunk twice or lose the tree changes taken for it).

@@ -21,6 +21,11 @@ namespace {
 namespace codec = rocks_codec;
 
 constexpr uint64_t kMaxTotalWalBytes = 64 << 20;
+// Memtables are part of a node's resident memory (RocksDB's defaults allow
+// 64 MiB per column family, twice over while one flushes). A node writes its
+// log and its tree records; these bound both together.
+constexpr size_t kWriteBufferBytes = 16 << 20;
+constexpr size_t kAllWriteBuffersBytes = 32 << 20;
 
 // RocksDB would retry after a full disk on its own timer, and refuse our
 // Resume() as "busy" meanwhile; instead the next write resumes, so recovery
@@ -49,6 +54,9 @@ rocksdb::DBOptions db_options(const RocksStorageOptions& options, bool read_only
   // once the WALs reach 2.5 GB. This bound makes it flush sooner, and keeps
   // the replay short.
   db.max_total_wal_size = kMaxTotalWalBytes;
+  // The tree is held in memory already; RocksDB's copy of recent writes only
+  // has to be large enough to flush in big sequential writes.
+  db.db_write_buffer_size = kAllWriteBuffersBytes;
   db.info_log = read_only ? RocksInfoLog::discard()
                           : RocksInfoLog::open(options.dir, options.create_if_missing);
   db.listeners.push_back(std::make_shared<ResumeOnNextWrite>());
@@ -69,6 +77,7 @@ void lower_compaction_priority(const rocksdb::DBOptions& db) {
 rocksdb::ColumnFamilyOptions cf_options() {
   rocksdb::ColumnFamilyOptions cf;
   cf.force_consistency_checks = true;
+  cf.write_buffer_size = kWriteBufferBytes;
   return cf;
 }
 

@@ -65,6 +65,14 @@ struct RecoveredStorage {
   std::vector<consensus::Entry> entries;
 };
 
+// What RocksDB holds in memory now (its own accounting), for operators and
+// the memory benchmark.
+struct StorageMemory {
+  uint64_t memtable_bytes = 0;      // every column family's, flushing ones included
+  uint64_t table_reader_bytes = 0;  // index and filter blocks of open tables
+  uint64_t block_cache_bytes = 0;
+};
+
 using TreeRecordVisitor =
     std::function<StorageStatus(std::string_view key, std::string_view payload)>;
 
@@ -92,6 +100,7 @@ class RocksStorage {
   // error stops the load and is returned. The visitor runs on the calling
   // thread, in key order, while a thread of load's own reads ahead.
   StorageStatus load(RecoveredStorage* out, const TreeRecordVisitor& on_tree_record) const;
+  StorageMemory memory() const;
   // About how many tree records there are (RocksDB's estimate), to size
   // what a load fills; 0 if RocksDB cannot tell.
   size_t estimated_tree_records() const;

@@ -71,6 +71,22 @@ StorageStatus RocksStorage::check_applied(const RecoveredStorage& loaded) const 
   return corrupt_record(kMetaCf, codec::kAppliedKey, problem);
 }
 
+StorageMemory RocksStorage::memory() const {
+  StorageMemory memory;
+  uint64_t value = 0;
+  if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &value)) {
+    memory.memtable_bytes = value;
+  }
+  if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &value)) {
+    memory.table_reader_bytes = value;
+  }
+  // One cache serves every column family: ask one of them.
+  if (db_->GetIntProperty(cf(kTreeCf), rocksdb::DB::Properties::kBlockCacheUsage, &value)) {
+    memory.block_cache_bytes = value;
+  }
+  return memory;
+}
+
 size_t RocksStorage::estimated_tree_records() const {
   uint64_t keys = 0;
   if (!db_->GetIntProperty(cf(kTreeCf), rocksdb::DB::Properties::kEstimateNumKeys, &keys)) return 0;

@@ -84,6 +84,7 @@ struct MiniCluster {
           Ready ready = node->ready();
           for (const SnapshotChunk& chunk : ready.snapshot_chunks) staging[id].add(chunk);
           if (ready.snapshot) installed_images[id] = staging[id].take();
+          for (Message& m : ready.early_messages) ready.messages.push_back(std::move(m));
           for (const Message& m : ready.messages) {
             if (m.type == MessageType::kSnapshot && ++snapshots_sent == drop_snapshot_message) {
               continue;

@@ -528,6 +528,7 @@ class Cluster {
   void apply_ready(NodeId id, Replica& replica) {
     Ready ready = replica.node->ready();
     if (is_empty(ready)) ++empty_readies_;
+    for (Message& message : ready.early_messages) send(id, std::move(message));
     if (ready.hard_state) persist_hard_state(id, replica, *ready.hard_state);
     for (const SnapshotChunk& chunk : ready.snapshot_chunks) replica.staging.add(chunk);
     if (ready.snapshot) {
@@ -547,8 +548,8 @@ class Cluster {
 
   static bool is_empty(const Ready& ready) {
     return !ready.hard_state && !ready.snapshot && ready.snapshot_chunks.empty() &&
-           ready.entries.empty() && ready.messages.empty() && ready.committed.empty() &&
-           ready.read_states.empty();
+           ready.entries.empty() && ready.messages.empty() && ready.early_messages.empty() &&
+           ready.committed.empty() && ready.read_states.empty();
   }
 
   void persist_hard_state(NodeId id, Replica& replica, const HardState& next) {
@@ -608,10 +609,32 @@ class Cluster {
 
   void send(NodeId id, Message message) {
     if (message.from != id) violation(id, "sent a message with from != its id");
+    check_promises_synced(id, message);
     if (trace_) *trace_ << "send " << describe(message) << "\n";
     ++sent_by_type_[message.type];
     if (send_observer_) send_observer_(message);
     in_flight_.push_back(std::move(message));
+  }
+
+  // A granted vote and an acknowledged append are promises about the
+  // sender's disk: they may leave only once the disk holds what they promise
+  // (a Ready's early messages go before its sync, so this catches a promise
+  // among them).
+  void check_promises_synced(NodeId id, const Message& message) {
+    const PersistentState& disk = replicas_.at(id).disk;
+    if (message.type == MessageType::kVoteResponse && !message.reject &&
+        (disk.hard_state.epoch != message.epoch || disk.hard_state.voted_for != message.to)) {
+      violation(id, "granted a vote in epoch " + std::to_string(message.epoch) +
+                        " before its disk held it");
+    }
+    if (message.type == MessageType::kAppendResponse && !message.reject) {
+      const LogIndex stored =
+          disk.entries.empty() ? disk.snapshot.last_index : disk.entries.back().index;
+      if (message.match_index > stored) {
+        violation(id, "acknowledged index " + std::to_string(message.match_index) + " with only " +
+                          std::to_string(stored) + " on disk");
+      }
+    }
   }
 
   void apply_entry(NodeId id, Replica& replica, const Entry& entry) {

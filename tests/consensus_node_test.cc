@@ -309,6 +309,46 @@ TEST(ConsensusNode, StaleLeaderStepsDownAndItsDivergentTailIsReplaced) {
   EXPECT_NO_VIOLATIONS(cluster);
 }
 
+// A leader's appends leave before its own sync (Ready::early_messages), so
+// the followers sync while it does. The leader crashing before that sync must
+// lose nothing: the entry is not acknowledged until a quorum holds it, and the
+// followers that hold it carry it into the next epoch.
+TEST(ConsensusNode, ALeadersAppendsLeaveBeforeItsSyncAndItsCrashThenLosesNothing) {
+  Cluster cluster(3);
+  const NodeId leader = elect_any(cluster);
+  ASSERT_NE(leader, kNoNode);
+  commit_all(cluster, leader, {"a"});
+  ASSERT_TRUE(cluster.in_flight().empty());
+
+  ASSERT_EQ(cluster.node(leader).propose("b"), ProposeResult::kAccepted);
+  Ready ready = cluster.node(leader).ready();
+  ASSERT_EQ(ready.entries.size(), 1u);
+  EXPECT_FALSE(ready.hard_state);
+  std::map<NodeId, size_t> early_appends_of_b;
+  for (const Message& m : ready.early_messages) {
+    for (const Entry& entry : m.entries) early_appends_of_b[m.to] += entry.data == "b";
+  }
+  for (NodeId follower : others(cluster, leader)) {
+    EXPECT_EQ(early_appends_of_b[follower], 1u) << "follower " << follower;
+  }
+  for (const Message& m : ready.messages) EXPECT_NE(m.type, MessageType::kAppend);
+
+  // The appends are on the wire; the leader dies before its sync.
+  for (Message& m : ready.early_messages) cluster.in_flight().push_back(std::move(m));
+  cluster.crash(leader);
+  ASSERT_TRUE(cluster.disk(leader).entries.empty() ||
+              cluster.disk(leader).entries.back().data != "b");
+  ASSERT_TRUE(cluster.run_until_leader());
+  cluster.settle(3);
+  cluster.restart(leader);
+  ASSERT_TRUE(cluster.run_until_leader());
+  cluster.settle(3);
+  for (NodeId id : cluster.ids()) {
+    EXPECT_EQ(cluster.applied_data(id), (std::vector<std::string>{"a", "b"})) << "node " << id;
+  }
+  EXPECT_NO_VIOLATIONS(cluster);
+}
+
 TEST(ConsensusNode, FollowerNeverCommitsPastWhatMatchesTheLeader) {
   Cluster cluster(3, 0, [](Config& config) { config.check_quorum = false; });
   const DivergentTail run = cut_off_leader_with_tail(cluster, "shared", "divergent", 3);

@@ -81,10 +81,10 @@ TEST_P(SimPlantedBug, IsCaught) {
 INSTANTIATE_TEST_SUITE_P(
     AllBugs, SimPlantedBug,
     testing::Values(
-        BugCase{SimBug::kVoteTwice, 4, {"one-leader-per-epoch"}},
+        BugCase{SimBug::kVoteTwice, 1, {"one-leader-per-epoch"}},
         BugCase{SimBug::kCommitWithoutQuorum, 1, {"committed-lost", "committed-prefix"}},
         BugCase{SimBug::kVoteIgnoresLog, 1, {"committed-lost", "committed-prefix"}},
-        BugCase{SimBug::kCommitOldEpochByCount, 4, {"committed-lost", "committed-prefix"}},
+        BugCase{SimBug::kCommitOldEpochByCount, 1, {"committed-lost", "committed-prefix"}},
         BugCase{SimBug::kSendBeforeFsync, 2, {"committed-lost", "committed-prefix"}}),
     [](const testing::TestParamInfo<BugCase>& info) {
       std::string name = sim_bug_name(info.param.bug);

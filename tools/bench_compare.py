@@ -429,10 +429,26 @@ def memory_phase(run, cluster):
     counts = cluster.node_counts()
     record = dict(stage="memory", system=cluster.name, label=f"{args.znodes:,} znodes of 100 B",
                   status="ok", znodes=args.znodes, value_bytes=100, fill_seconds=seconds,
-                  fill_errors=errors, rss_kib=rss, node_counts=counts)
+                  fill_errors=errors, rss_kib=rss, node_counts=counts,
+                  storage_memory=storage_memory(cluster))
     if errors:
         return dict(record, status="failed", error=f"{errors} creates failed")
     return record
+
+
+STORAGE_MEMORY_KEYS = ("zk_memtable_bytes", "zk_table_reader_bytes", "zk_block_cache_bytes",
+                       "zk_log_entries_in_memory")
+
+
+def storage_memory(cluster):
+    """Each node's own account of its storage engine's memory, from mntr
+    (Warden's; ZooKeeper has none): {node: {key: int}}, or None."""
+    out = {}
+    for node in cluster.nodes:
+        fields = wire.mntr_fields(cluster.port(node))
+        if all(key in fields for key in STORAGE_MEMORY_KEYS):
+            out[node] = {key[3:]: int(fields[key]) for key in STORAGE_MEMORY_KEYS}
+    return out or None
 
 
 def first_follower(cluster):
@@ -530,6 +546,7 @@ def run_all(run):
     args = run.args
     for round_number in range(1, args.rounds + 1):
         order = SYSTEMS if round_number % 2 == 1 else tuple(reversed(SYSTEMS))
+        order = tuple(system for system in order if system in args.systems)
         if {"sweep", "watch", "leader"} & set(args.stages):
             try:
                 small_data_stage(run, round_number, order)
@@ -595,6 +612,9 @@ def parse_args(argv):
     parser.add_argument("--stages", type=lambda s: s.split(","), default=list(STAGES),
                         help="comma-separated, of " + ",".join(STAGES) + " (restart and "
                              "snapshot fill the ensemble as memory does)")
+    parser.add_argument("--systems", type=lambda s: s.split(","), default=list(SYSTEMS),
+                        help="comma-separated, of " + ",".join(SYSTEMS) + "; one alone is for "
+                             "trying a change (the report then has no ratios)")
     parser.add_argument("--rounds", type=int, default=None, help="times to run everything (1)")
     parser.add_argument("--seconds", type=float, default=None,
                         help="length of each sweep phase (8)")
@@ -642,6 +662,9 @@ def parse_args(argv):
     unknown = set(args.stages) - set(STAGES)
     if unknown:
         parser.error(f"unknown stages: {', '.join(sorted(unknown))}")
+    unknown = set(args.systems) - set(SYSTEMS)
+    if unknown or not args.systems:
+        parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
     return args
 
 

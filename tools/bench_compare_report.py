@@ -469,6 +469,28 @@ def memory_section(run):
     fill_b = wd["znodes"] / wd["fill_seconds"] if wd else None
     lines.append(f"| creates/s while filling (8 sessions × 64) | {fmt_rate(fill_a)} "
                  f"| {fmt_rate(fill_b)} | {fmt_ratio(ratio(fill_b, fill_a))} |")
+    lines.append("")
+    return lines + storage_memory_lines(wd)
+
+
+def storage_memory_lines(record):
+    """Where Warden's memory goes, by its own account (mntr), node by node."""
+    nodes = (record or {}).get("storage_memory")
+    if not nodes:
+        return []
+    lines = ["Of Warden's RSS, by each node's own account (`mntr`): RocksDB's memtables, "
+             "its table readers (index and filter blocks) and block cache, and the consensus "
+             "log entries held in memory; the rest is the tree and the allocator.", "",
+             "| | RSS | memtables | table readers | block cache | log entries in memory |",
+             "|---|---|---|---|---|---|"]
+    for node in sorted(nodes, key=int):
+        m = nodes[node]
+        rss = record["rss_kib"].get(node, record["rss_kib"].get(str(node)))
+        lines.append(f"| node {node} | {fmt_mib(rss / 1024 if rss else None)} "
+                     f"| {fmt_mib(m['memtable_bytes'] / 2**20)} "
+                     f"| {fmt_mib(m['table_reader_bytes'] / 2**20)} "
+                     f"| {fmt_mib(m['block_cache_bytes'] / 2**20)} "
+                     f"| {m['log_entries_in_memory']:,} |")
     return lines + [""]
 
 

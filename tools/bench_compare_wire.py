@@ -27,6 +27,17 @@ def four_letter_word(port, word, timeout=2.0):
         return None
 
 
+def mntr_fields(port, timeout=2.0):
+    """`mntr` as a dict of its key\tvalue lines (values as text); empty when
+    the server does not answer."""
+    fields = {}
+    for line in (four_letter_word(port, "mntr", timeout) or "").splitlines():
+        key, sep, value = line.partition("\t")
+        if sep:
+            fields[key] = value
+    return fields
+
+
 def srvr_fields(port, timeout=2.0):
     """`srvr` as a dict ("Mode", "Node count", "Zookeeper version", ...);
     empty when the server does not answer or is not serving."""

@@ -15,6 +15,7 @@
 #include "mysqlctl/mysql_operator.h"
 #include "net/asio/http_server.h"
 #include "net/asio/node_server.h"
+#include "net/asio/process_memory.h"
 #include "net/zoo_config.h"
 #include "tools/commands.h"
 
@@ -162,6 +163,7 @@ int serve(const std::string& config_path) {
   }
   const net::ZooConfig& config = *loaded.config;
   set_up_logging();
+  net::keep_large_blocks_off_the_heap();
   for (const std::string& warning : config.warnings) spdlog::warn("{}", warning);
   net::NodeServerOptions options;
   options.config = config;

@@ -6,6 +6,7 @@
 
 #include "net/asio/listen_endpoint.h"
 #include "net/asio/process_facts.h"
+#include "net/asio/process_memory.h"
 #include "net/asio/write_queue.h"
 #include "net/four_letter_words.h"
 #include "store/txn.h"
@@ -323,6 +324,11 @@ ServerFacts NodeServer::facts() const {
   f.data_log_dir_bytes = options_.config.data_log_dir.empty()
                              ? f.data_dir_bytes
                              : directory_bytes(options_.config.data_log_dir);
+  const store::StorageMemory memory = replica_->storage().memory();
+  f.memtable_bytes = memory.memtable_bytes;
+  f.table_reader_bytes = memory.table_reader_bytes;
+  f.block_cache_bytes = memory.block_cache_bytes;
+  f.log_entries_in_memory = node.last_index() - node.first_index() + 1;
   return f;
 }
 
@@ -436,7 +442,13 @@ void NodeServer::fail_deferred_writes() {
 bool NodeServer::step_once() {
   if (!replica_->stalled() && !replica_->node().has_ready()) return false;
   store::ReplicaOutput out;
-  const store::StorageStatus status = replica_->step(&out);
+  // A leader's appends leave before its own sync, so the followers' syncs
+  // overlap it.
+  const store::StorageStatus status =
+      replica_->step(&out, [this](std::vector<consensus::Message> messages) {
+        if (!peers_) return;
+        for (consensus::Message& message : messages) peers_->send(std::move(message));
+      });
   if (!status.is_ok()) {
     log("cannot persist: " + status.to_string() + "; retrying in " +
         std::to_string(kStalledRetryMs) + " ms");
@@ -453,6 +465,10 @@ bool NodeServer::step_once() {
     return false;
   }
   handle_output(out);
+  if (replica_->log_compactions() != compactions_seen_) {
+    compactions_seen_ = replica_->log_compactions();
+    return_free_memory();
+  }
   return true;
 }
 

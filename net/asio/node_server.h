@@ -118,6 +118,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   std::vector<std::pair<std::string, std::string>> environment_;  // envi; fixed at open
   int64_t started_ms_ = 0;
   consensus::NodeId known_leader_ = 0;
+  uint64_t compactions_seen_ = 0;  // the replica's log_compactions() when memory was last returned
   store::SessionTracker tracker_;
   std::map<ConnectionId, std::shared_ptr<ClientConnection>> connections_;
   ConnectionId next_connection_ = 1;

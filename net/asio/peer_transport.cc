@@ -99,7 +99,9 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
   void flush() {
     if (!connected_) return;
     auto self = shared_from_this();
-    writes_.start(socket_, [self](const error_code& error) {
+    // Written at once: the node may sync right after sending, and a leader's
+    // appends must reach the followers during that sync, not after it.
+    writes_.start_now(socket_, [self](const error_code& error) {
       if (error) return self->retry("writing to", error);
       self->flush();
     });

@@ -40,6 +40,23 @@ class WriteQueue {
         });
   }
 
+  // start(), but what the socket takes without blocking is written before
+  // this returns, not when the event loop next runs: for a sender about to
+  // block its thread (a leader about to sync) whose bytes must not wait for
+  // that. Costs a system call per call where start() lets writes coalesce.
+  template <typename Done>
+  void start_now(boost::asio::ip::tcp::socket& socket, Done done) {
+    if (!writing_ && !queued_.empty()) {
+      boost::system::error_code error;
+      socket.non_blocking(true, error);
+      // On any error (would_block included) start() takes over, and reports
+      // a real one through `done` as it would have.
+      const size_t written = error ? 0 : socket.write_some(boost::asio::buffer(queued_), error);
+      queued_.erase(0, written);
+    }
+    start(socket, std::move(done));
+  }
+
  private:
   std::string queued_;
   std::string in_flight_;  // what the write under way is sending

@@ -97,6 +97,7 @@ class InProcessEnsemble {
     while (member.node->has_ready()) {
       any = true;
       Ready ready = member.node->ready();
+      for (Message& message : ready.early_messages) network_.push_back(std::move(message));
       persist(member, ready);
       for (Message& message : ready.messages) network_.push_back(std::move(message));
       if (ready.snapshot) member.applied = ready.snapshot->last_index;

@@ -98,6 +98,10 @@ class AdminTest(EnsembleTestCase):
         self.assertGreaterEqual(metric(self.admin_port(1), "warden_znode_count"), 2)
         self.assertGreater(metric(self.admin_port(1), "warden_packets_received_total"), 0)
         self.assertGreaterEqual(metric(self.admin_port(1), "warden_num_alive_connections"), 1)
+        # The write went through RocksDB's memtables and the consensus log.
+        self.assertGreater(metric(self.admin_port(1), "warden_storage_memtable_bytes"), 0)
+        self.assertGreaterEqual(metric(self.admin_port(1), "warden_log_entries_in_memory"), 1)
+        metric(self.admin_port(1), "warden_storage_block_cache_bytes")  # present
 
     def test_every_four_letter_word_answers(self):
         zk = self.client(self.ensemble.host(2))
@@ -117,6 +121,7 @@ class AdminTest(EnsembleTestCase):
         self.assertRegex(word("stat"), r"Clients:\n( /127\.0\.0\.1:\d+\[1\]\(queued=\d+,recved=\d+,"
                                        r"sent=\d+\)\n)+\n")
         self.assertIn("zk_connections_closed_bad_frame\t", word("mntr"))
+        self.assertRegex(word("mntr"), r"\nzk_memtable_bytes\t[1-9]\d*\n")
         self.assertIn("clientPort=", word("conf"))
         self.assertIn("1 connections watching 1 paths", word("wchs"))
 
