@@ -196,6 +196,14 @@ void NodeHost::start_ready() {
   env_.on_ready_taken(*this, ready_);
   for (Message& message : ready_.early_messages) env_.send_to_node(std::move(message));
   persist(ready_);
+  // As the runtime does (store::DurableReplica::start_step): committed
+  // entries are on a quorum's disks, so they are applied, and their clients
+  // answered, while this node's sync of newer entries runs. Those that
+  // follow an image wait for it, which is installed after the sync.
+  if (!ready_.snapshot) {
+    for (const Entry& entry : ready_.committed) apply_entry(entry);
+    ready_.committed.clear();
+  }
   messages_sent_early_ = false;
   if (!disk_.has_unsynced_writes()) {
     finish_ready();

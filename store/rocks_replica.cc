@@ -48,21 +48,22 @@ StorageStatus DurableReplica::recover() {
 StorageStatus DurableReplica::step(ReplicaOutput* out, const EarlySender& send_early) {
   *out = ReplicaOutput();
   const WriteBatch* batch = nullptr;
-  std::vector<consensus::Message> early;
-  StorageStatus status = start_step(&batch, &early);
-  if (send_early) send_early(std::exchange(early, {}));
+  ReplicaOutput now;
+  StorageStatus status = start_step(&batch, &now);
+  if (send_early) send_early(std::exchange(now.messages, {}));
   if (status.is_ok() && batch != nullptr) {
     status = finish_step(batch->empty() ? StorageStatus::ok() : storage_->write(*batch), out);
   }
-  out->messages.insert(out->messages.begin(), std::make_move_iterator(early.begin()),
-                       std::make_move_iterator(early.end()));
+  out->messages.insert(out->messages.begin(), std::make_move_iterator(now.messages.begin()),
+                       std::make_move_iterator(now.messages.end()));
+  out->applied = std::move(now.applied);
+  out->state_replaced = now.state_replaced;
   return status;
 }
 
-StorageStatus DurableReplica::start_step(const WriteBatch** batch,
-                                         std::vector<consensus::Message>* send_now) {
+StorageStatus DurableReplica::start_step(const WriteBatch** batch, ReplicaOutput* now) {
   *batch = nullptr;
-  send_now->clear();
+  *now = ReplicaOutput();
   if (!pending_) {
     if (!node_->has_ready()) return StorageStatus::ok();
     pending_ = node_->ready();
@@ -70,25 +71,33 @@ StorageStatus DurableReplica::start_step(const WriteBatch** batch,
     before_image_.reset();
     before_image_written_ = false;
     image_installed_ = false;
+    applied_early_ = false;
     batch_.reset();
   }
-  *send_now = std::move(pending_->early_messages);
+  now->messages = std::move(pending_->early_messages);
   pending_->early_messages.clear();
   StorageStatus status = prepare_writes(*pending_);
-  if (status.is_ok()) *batch = &*batch_;
+  if (!status.is_ok()) return status;
+  *batch = &*batch_;
+  // Committed entries are on a quorum's disks already: applying them (and
+  // answering their clients) need not wait for this node's write of newer
+  // ones. An image they follow was installed by prepare_writes.
+  if (!applied_early_) {
+    applied_early_ = true;
+    now->state_replaced = pending_->snapshot.has_value();
+    for (const consensus::Entry& entry : pending_->committed) apply(entry, now);
+  }
   return status;
 }
 
 StorageStatus DurableReplica::finish_step(const StorageStatus& write_status, ReplicaOutput* out) {
   *out = ReplicaOutput();
-  assert(pending_ && batch_);
+  assert(pending_ && batch_ && applied_early_);
   if (!write_status.is_ok()) return write_status;  // the same batch is written again
   consensus::Ready ready = std::move(*pending_);
   pending_.reset();
   batch_.reset();
   out->messages = std::move(ready.messages);
-  out->state_replaced = ready.snapshot.has_value();
-  for (const consensus::Entry& entry : ready.committed) apply(entry, out);
   out->read_states = std::move(ready.read_states);
   out->forwarded = std::move(ready.forwarded);
   node_->advance(ready);

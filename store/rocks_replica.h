@@ -89,21 +89,25 @@ class DurableReplica {
   // nothing to do when there is none. The Ready's early messages (see
   // start_step) go to `send_early` before the write; without one they lead
   // `out->messages`. On a storage failure the Ready stays pending and `*out`
-  // holds nothing else.
+  // holds only what start_step carried out before the write.
   using EarlySender = std::function<void(std::vector<consensus::Message> messages)>;
   StorageStatus step(ReplicaOutput* out, const EarlySender& send_early = {});
 
-  // step() in two halves, for a runtime that syncs on another thread (a
-  // GroupCommitter) and serves reads from state() meanwhile. start_step()
-  // does the rare synchronous parts (staging and installing an image) and
-  // sets `*batch` to what must be written, or to null if there is no Ready;
-  // it moves into `*send_now` the Ready's messages that may go before the
-  // write (consensus::Ready::early_messages: send them first, so the
-  // followers sync while this node does). The caller writes the batch and
-  // hands the result to finish_step(). Nothing may be fed to node() in
-  // between. After a failure either half may be called again: start_step()
-  // hands out the same batch (and no message twice).
-  StorageStatus start_step(const WriteBatch** batch, std::vector<consensus::Message>* send_now);
+  // step() in two halves, for a runtime that carries out what it can while
+  // the write is under way (or syncs on another thread, a GroupCommitter).
+  // start_step() does the rare synchronous parts (staging and installing an
+  // image) and sets `*batch` to what must be written, or to null if there is
+  // no Ready. What may be carried out before the write goes to `*now`: the
+  // Ready's early messages (consensus::Ready::early_messages: send them
+  // first, so the followers sync while this node does) and, once the batch
+  // is prepared, its committed entries applied (`applied`, `state_replaced`:
+  // they are on a quorum's disks, so their clients may be answered now). The
+  // caller writes the batch and hands the result to finish_step(), whose
+  // `*out` holds the rest (messages, read states, forwarded requests).
+  // Nothing may be fed to node() in between. After a failure either half may
+  // be called again: start_step() hands out the same batch, and nothing it
+  // handed out before.
+  StorageStatus start_step(const WriteBatch** batch, ReplicaOutput* now);
   StorageStatus finish_step(const StorageStatus& write_status, ReplicaOutput* out);
   bool stalled() const { return pending_.has_value(); }
 
@@ -146,6 +150,7 @@ class DurableReplica {
   std::optional<WriteBatch> before_image_;  // hard state and earlier applies' changes
   bool before_image_written_ = false;       // an image follows: written on its own
   bool image_installed_ = false;
+  bool applied_early_ = false;  // start_step applied the Ready's committed entries
   std::optional<WriteBatch> batch_;
 };
 

@@ -57,6 +57,11 @@ rocksdb::DBOptions db_options(const RocksStorageOptions& options, bool read_only
   // The tree is held in memory already; RocksDB's copy of recent writes only
   // has to be large enough to flush in big sequential writes.
   db.db_write_buffer_size = kAllWriteBuffersBytes;
+  // RocksDB reserves each new WAL's space ahead (1.1 times the smallest
+  // write buffer bound: 17.6 MiB here). A disk that fills up would then take
+  // writes until that reserve ran out and fail at a later, larger write; a
+  // node should meet a full disk at the write that fills it, and say so.
+  db.allow_fallocate = false;
   db.info_log = read_only ? RocksInfoLog::discard()
                           : RocksInfoLog::open(options.dir, options.create_if_missing);
   db.listeners.push_back(std::make_shared<ResumeOnNextWrite>());

@@ -298,9 +298,9 @@ TEST(DurableReplica, AStepsWriteCanBeDoneByAGroupCommitter) {
     auto run_steps = [&] {
       while (true) {
         const WriteBatch* batch = nullptr;
-        std::vector<consensus::Message> send_now;
-        ASSERT_TRUE(replica->start_step(&batch, &send_now).is_ok());
-        EXPECT_TRUE(send_now.empty()) << "a single node has nobody to send to";
+        ReplicaOutput now;
+        ASSERT_TRUE(replica->start_step(&batch, &now).is_ok());
+        EXPECT_TRUE(now.messages.empty()) << "a single node has nobody to send to";
         if (batch == nullptr) return;
         ReplicaOutput out;
         ASSERT_TRUE(replica->finish_step(committer.commit(*batch), &out).is_ok());

@@ -441,14 +441,19 @@ void NodeServer::fail_deferred_writes() {
 
 bool NodeServer::step_once() {
   if (!replica_->stalled() && !replica_->node().has_ready()) return false;
+  // What needs no sync is carried out first: a leader's appends leave, so
+  // the followers' syncs overlap its own, and clients of committed entries
+  // are answered, so they do not wait for the sync of newer ones.
+  const store::WriteBatch* batch = nullptr;
+  store::ReplicaOutput now;
+  store::StorageStatus status = replica_->start_step(&batch, &now);
+  send_to_peers(now.messages);
+  answer_applied(now);
   store::ReplicaOutput out;
-  // A leader's appends leave before its own sync, so the followers' syncs
-  // overlap it.
-  const store::StorageStatus status =
-      replica_->step(&out, [this](std::vector<consensus::Message> messages) {
-        if (!peers_) return;
-        for (consensus::Message& message : messages) peers_->send(std::move(message));
-      });
+  if (status.is_ok() && batch != nullptr) {
+    status = replica_->finish_step(
+        batch->empty() ? store::StorageStatus::ok() : replica_->storage().write(*batch), &out);
+  }
   if (!status.is_ok()) {
     log("cannot persist: " + status.to_string() + "; retrying in " +
         std::to_string(kStalledRetryMs) + " ms");
@@ -472,18 +477,20 @@ bool NodeServer::step_once() {
   return true;
 }
 
-void NodeServer::handle_output(store::ReplicaOutput& out) {
-  if (peers_) {
-    for (consensus::Message& message : out.messages) peers_->send(std::move(message));
-  }
-  if (out.state_replaced) {
-    pipeline_->state_replaced();
+void NodeServer::send_to_peers(std::vector<consensus::Message>& messages) {
+  if (!peers_) return;
+  for (consensus::Message& message : messages) peers_->send(std::move(message));
+}
+
+void NodeServer::answer_applied(const store::ReplicaOutput& now) {
+  if (now.state_replaced) {
+    state_replaced_ = true;
     // Operators (and tools/bench_compare.py) tell a snapshot transfer from
     // a log replay by this line.
     log("installed a snapshot from the leader: the state is now at index " +
         std::to_string(replica_->applied().index));
   }
-  for (const store::ApplyResult& result : out.applied) {
+  for (const store::ApplyResult& result : now.applied) {
     if (result.created_session != 0) {
       const store::SessionInfo* info = replica_->state().session(result.created_session);
       if (info != nullptr)
@@ -495,6 +502,13 @@ void NodeServer::handle_output(store::ReplicaOutput& out) {
     }
     sessions_->on_applied(result);
   }
+}
+
+// The rest of a Ready, once its write is done; the pipeline may feed the
+// node again from here on.
+void NodeServer::handle_output(store::ReplicaOutput& out) {
+  send_to_peers(out.messages);
+  if (std::exchange(state_replaced_, false)) pipeline_->state_replaced();
   pipeline_->applied(replica_->applied().index);
   for (const consensus::ReadState& read : out.read_states) pending_syncs_.push_back(read);
   answer_syncs();

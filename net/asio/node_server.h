@@ -97,6 +97,9 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   // pump() once the handlers already due have fed their inputs.
   void schedule_pump();
   bool step_once();
+  void send_to_peers(std::vector<consensus::Message>& messages);
+  // What a Ready allows before its write: answers to the committed entries.
+  void answer_applied(const store::ReplicaOutput& now);
   void handle_output(store::ReplicaOutput& out);
   void feed_deferred();
   void fail_deferred_writes();
@@ -118,6 +121,7 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   std::vector<std::pair<std::string, std::string>> environment_;  // envi; fixed at open
   int64_t started_ms_ = 0;
   consensus::NodeId known_leader_ = 0;
+  bool state_replaced_ = false;  // an image was installed; the pipeline hears of it after the write
   uint64_t compactions_seen_ = 0;  // the replica's log_compactions() when memory was last returned
   store::SessionTracker tracker_;
   std::map<ConnectionId, std::shared_ptr<ClientConnection>> connections_;
