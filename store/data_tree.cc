@@ -284,7 +284,7 @@ void DataTree::before_change(const Znode& node) {
 void DataTree::after_change(const Znode& node) {
   state_hash_ += node_hash(node);
   data_bytes_ += node.path_size_ + node.data_size_;
-  if (change_listener_) change_listener_(std::string(node.path()));
+  if (change_listener_) change_listener_(node.path());
 }
 
 void DataTree::index_node(std::string_view path, const Znode& node) {

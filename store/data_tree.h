@@ -144,7 +144,8 @@ class DataTree {
 
   // Called with the path of every node whose record changed (created,
   // changed, deleted), so a durable store can write just those. Optional.
-  void set_change_listener(std::function<void(const std::string& path)> listener) {
+  // The view is valid only during the call.
+  void set_change_listener(std::function<void(std::string_view path)> listener) {
     change_listener_ = std::move(listener);
   }
 
@@ -237,7 +238,7 @@ class DataTree {
   std::set<std::string> ttl_nodes_;
   uint64_t state_hash_ = 0;
   uint64_t data_bytes_ = 0;
-  std::function<void(const std::string&)> change_listener_;
+  std::function<void(std::string_view)> change_listener_;
 };
 
 }  // namespace warden::store

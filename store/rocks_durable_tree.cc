@@ -12,7 +12,12 @@ DurableTree::~DurableTree() {
 }
 
 void DurableTree::listen() {
-  state_.set_change_listener([this](const std::string& key) { changed_keys_.insert(key); });
+  // Most changes are to records noted already (a hot znode): look before
+  // copying the key.
+  state_.set_change_listener([this](std::string_view key) {
+    const auto at = changed_keys_.lower_bound(key);
+    if (at == changed_keys_.end() || *at != key) changed_keys_.emplace_hint(at, key);
+  });
 }
 
 StorageStatus DurableTree::recover(RecoveredStorage* recovered) {

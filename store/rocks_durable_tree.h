@@ -11,8 +11,10 @@
 // it directly. Single-threaded (the node's thread).
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "store/rocks_storage.h"
 #include "store/zoo_state.h"
@@ -46,7 +48,7 @@ class DurableTree {
 
   RocksStorage& storage_;
   ZooState& state_;
-  std::set<std::string> changed_keys_;
+  std::set<std::string, std::less<>> changed_keys_;
 };
 
 }  // namespace warden::store

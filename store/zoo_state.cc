@@ -123,7 +123,7 @@ void ZooState::erase_session(SessionId id) {
   if (change_listener_) change_listener_(session_key(id));
 }
 
-void ZooState::set_change_listener(std::function<void(const std::string&)> listener) {
+void ZooState::set_change_listener(std::function<void(std::string_view)> listener) {
   change_listener_ = listener;
   tree_.set_change_listener(std::move(listener));
 }
