@@ -61,7 +61,9 @@ DataTree::DataTree(DataTree&& other) noexcept {
 DataTree& DataTree::operator=(DataTree&& other) noexcept {
   if (this == &other) return *this;
   free_all_nodes();
-  // The nodes and the interned ACLs they point at change owner, not address.
+  // The nodes, their pool and the interned ACLs they point at change owner,
+  // not address.
+  pool_ = std::move(other.pool_);
   buckets_ = std::move(other.buckets_);
   other.buckets_.clear();
   node_count_ = std::exchange(other.node_count_, 0);
@@ -87,13 +89,15 @@ void DataTree::add_system_nodes() {
 }
 
 void DataTree::free_all_nodes() {
+  // Pooled znodes go with their blocks; only large ones are freed one by one.
   for (Znode* bucket : buckets_) {
     while (bucket != nullptr) {
       Znode* next = bucket->hash_next_;
-      free_node(bucket);
+      if (allocation_bytes(*bucket) > ZnodePool::kMaxPooledBytes) free_node(bucket);
       bucket = next;
     }
   }
+  pool_.release();
   std::vector<Znode*>().swap(buckets_);
   node_count_ = 0;
   acls_.clear();
@@ -161,20 +165,23 @@ void DataTree::rehash(size_t bucket_count) {
 
 Znode* DataTree::allocate_node(std::string_view path, size_t data_size) {
   const size_t fixed = sizeof(Znode) + path.size();
-  // Ask for what glibc's malloc hands out anyway (16-byte steps, 8 of them
-  // its header), so the rounding becomes room for the data to grow.
-  const size_t bytes = ((fixed + data_size + 8 + 15) & ~size_t{15}) - 8;
-  void* memory = ::operator new(bytes);
-  Znode* node = new (memory) Znode();
+  // The pool's rounding becomes room for the data to grow.
+  const size_t bytes = ZnodePool::capacity_for(fixed + data_size);
+  Znode* node = new (pool_.allocate(bytes)) Znode();
   node->path_size_ = static_cast<uint32_t>(path.size());
   node->data_capacity_ = static_cast<uint32_t>(bytes - fixed);
   std::memcpy(node->chars(), path.data(), path.size());
   return node;
 }
 
+size_t DataTree::allocation_bytes(const Znode& node) {
+  return sizeof(Znode) + node.path_size_ + node.data_capacity_;
+}
+
 void DataTree::free_node(Znode* node) {
+  const size_t bytes = allocation_bytes(*node);
   node->~Znode();
-  ::operator delete(node);
+  pool_.free(node, bytes);
 }
 
 Znode* DataTree::insert_node(std::string_view path, uint32_t hash, Znode* parent,

@@ -20,9 +20,9 @@
 // incrementally updated hash of the whole tree, so replicas can be compared
 // in O(1) at equal zxids. Owned by ZooState; single-threaded.
 //
-// Memory is what bounds the tree's size, so a znode is kept compact (about
-// 150 bytes beyond its path and data): one allocation holds its Stat, its
-// links, its path and its data; the path index is a hash table chained
+// Memory is what bounds the tree's size, so a znode is kept compact (128
+// bytes beyond its path and data): one piece of the tree's ZnodePool holds its
+// Stat, its links, its path and its data; the path index is a hash table chained
 // through the nodes themselves; children are a list linked through the child
 // nodes, unordered, and sorted by name only when read (child_names,
 // for_each_node); equal ACL lists are stored once and shared by reference
@@ -43,6 +43,7 @@
 #include "store/acl.h"
 #include "store/error_code.h"
 #include "store/stat.h"
+#include "store/znode_pool.h"
 
 namespace warden::store {
 
@@ -197,8 +198,9 @@ class DataTree {
   Znode* find_mutable(std::string_view path);
   Znode* lookup(std::string_view path, uint32_t hash) const;
   // An unlinked node holding `path` and room for `data_size` bytes of data.
-  static Znode* allocate_node(std::string_view path, size_t data_size);
-  static void free_node(Znode* node);
+  Znode* allocate_node(std::string_view path, size_t data_size);
+  void free_node(Znode* node);
+  static size_t allocation_bytes(const Znode& node);
   // A new node at `path` (which must be absent) under `parent` (null only for
   // "/"), with an empty Stat, the given data and ACL.
   Znode* insert_node(std::string_view path, uint32_t hash, Znode* parent, std::string_view data,
@@ -227,6 +229,7 @@ class DataTree {
   void unindex_node(const std::string& path, const Znode& node);
   void add_system_nodes();
 
+  ZnodePool pool_;  // every znode's memory; declared first, so it goes last
   // The path index: buckets_.size() is a power of two, at least node_count_.
   std::vector<Znode*> buckets_;
   size_t node_count_ = 0;
