@@ -291,7 +291,7 @@ void DataTree::before_change(const Znode& node) {
 void DataTree::after_change(const Znode& node) {
   state_hash_ += node_hash(node);
   data_bytes_ += node.path_size_ + node.data_size_;
-  if (change_listener_) change_listener_(node.path());
+  if (change_listener_) change_listener_(node.path(), node.path_size_ + node.data_size_);
 }
 
 void DataTree::index_node(std::string_view path, const Znode& node) {
@@ -358,7 +358,7 @@ ErrorCode DataTree::delete_node(const std::string& path, int64_t zxid,
   before_change(*node);
   unindex_node(path, *node);
   erase_node(node, parent);
-  if (change_listener_) change_listener_(path);
+  if (change_listener_) change_listener_(path, 0);
 
   before_change(*parent);
   parent->stat.num_children -= 1;

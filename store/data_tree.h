@@ -144,11 +144,11 @@ class DataTree {
   uint64_t state_hash() const { return state_hash_; }
 
   // Called with the path of every node whose record changed (created,
-  // changed, deleted), so a durable store can write just those. Optional.
-  // The view is valid only during the call.
-  void set_change_listener(std::function<void(std::string_view path)> listener) {
-    change_listener_ = std::move(listener);
-  }
+  // changed, deleted), so a durable store can write just those, and about
+  // how many bytes its record holds now (path and data; 0 once deleted).
+  // Optional. The view is valid only during the call.
+  using ChangeListener = std::function<void(std::string_view path, size_t record_bytes)>;
+  void set_change_listener(ChangeListener listener) { change_listener_ = std::move(listener); }
 
   // Every node, parents before children, children in name order.
   void for_each_node(const std::function<void(const std::string& path, const Znode&)>& visit) const;
@@ -241,7 +241,7 @@ class DataTree {
   std::set<std::string> ttl_nodes_;
   uint64_t state_hash_ = 0;
   uint64_t data_bytes_ = 0;
-  std::function<void(std::string_view)> change_listener_;
+  ChangeListener change_listener_;
 };
 
 }  // namespace warden::store

@@ -14,9 +14,11 @@ DurableTree::~DurableTree() {
 void DurableTree::listen() {
   // Most changes are to records noted already (a hot znode): look before
   // copying the key.
-  state_.set_change_listener([this](std::string_view key) {
+  state_.set_change_listener([this](std::string_view key, size_t record_bytes) {
     const auto at = changed_keys_.lower_bound(key);
-    if (at == changed_keys_.end() || *at != key) changed_keys_.emplace_hint(at, key);
+    if (at != changed_keys_.end() && *at == key) return;
+    changed_keys_.emplace_hint(at, key);
+    pending_bytes_ += key.size() + record_bytes;
   });
 }
 
@@ -26,6 +28,7 @@ StorageStatus DurableTree::recover(RecoveredStorage* recovered) {
   state_.set_change_listener(nullptr);
   StorageStatus status = load(recovered);
   changed_keys_.clear();
+  pending_bytes_ = 0;
   listen();
   if (status.is_ok()) {
     state_.set_last_applied_zxid(static_cast<int64_t>(recovered->applied.zxid));
@@ -49,6 +52,7 @@ void DurableTree::take_changes(const LogPosition& applied, WriteBatch& batch) {
   for (const std::string& key : changed_keys_)
     batch.tree_changes.emplace_back(key, state_.record(key));
   changed_keys_.clear();
+  pending_bytes_ = 0;
   batch.applied = applied;
 }
 

@@ -39,6 +39,9 @@ class DurableTree {
   // `applied`, before writing the batch.
   void take_changes(const LogPosition& applied, WriteBatch& batch);
   size_t pending_changes() const { return changed_keys_.size(); }
+  // About how many bytes of records those are (each counted as it was when
+  // first noted).
+  size_t pending_bytes() const { return pending_bytes_; }
 
  private:
   // Notes every record `state_` changes in changed_keys_.
@@ -49,6 +52,7 @@ class DurableTree {
   RocksStorage& storage_;
   ZooState& state_;
   std::set<std::string, std::less<>> changed_keys_;
+  size_t pending_bytes_ = 0;
 };
 
 }  // namespace warden::store

@@ -144,7 +144,8 @@ StorageStatus DurableReplica::prepare_writes(const consensus::Ready& ready) {
         applied_.index >= storage_->applied().index + options_.tree_checkpoint_entries ||
         applied_.index >= node_->snapshot().last_index + options_.compact_every_entries;
     if ((writes_anyway && checkpoint_due) ||
-        durable_tree_->pending_changes() >= options_.max_deferred_tree_changes) {
+        durable_tree_->pending_changes() >= options_.max_deferred_tree_changes ||
+        durable_tree_->pending_bytes() >= options_.max_deferred_tree_bytes) {
       durable_tree_->take_changes(applied_, *before_image_);
     }
   }

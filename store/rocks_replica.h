@@ -56,9 +56,12 @@ struct ReplicaOptions {
   // restart replays at most about that many, and a record changed many times
   // in between (a hot znode) is written once.
   uint64_t tree_checkpoint_entries = 20'000;
-  // Past this many changed records they are written sooner (what they cost
-  // in memory, and the size of one write).
+  // Past this many changed records, or about this many bytes of them, they
+  // are written sooner: what they cost in memory, and the size of the one
+  // write every request behind it waits for (1,024 records of 4 KiB made
+  // a 4 MiB write, and a p99 of 171 ms for such creates).
   size_t max_deferred_tree_changes = 1'024;
+  size_t max_deferred_tree_bytes = 256 << 10;
 };
 
 // What one step produced for the caller to carry out.

@@ -8,6 +8,10 @@
 namespace warden::store {
 namespace {
 
+// About what a session record holds (id, timeout, password), for a durable
+// store that sizes its pending writes.
+constexpr size_t kSessionRecordBytes = 32;
+
 constexpr uint8_t kZnodeRecordFormat = 1;
 constexpr uint8_t kSessionRecordFormat = 1;
 constexpr uint8_t kSnapshotFormat = 2;  // 2: the record count follows the zxid
@@ -112,7 +116,7 @@ void ZooState::put_session(SessionId id, const SessionInfo& info) {
     it->second = info;
   }
   sessions_hash_ += session_hash(id, info);
-  if (change_listener_) change_listener_(session_key(id));
+  if (change_listener_) change_listener_(session_key(id), kSessionRecordBytes);
 }
 
 void ZooState::erase_session(SessionId id) {
@@ -120,10 +124,10 @@ void ZooState::erase_session(SessionId id) {
   if (it == sessions_.end()) return;
   sessions_hash_ -= session_hash(id, it->second);
   sessions_.erase(it);
-  if (change_listener_) change_listener_(session_key(id));
+  if (change_listener_) change_listener_(session_key(id), kSessionRecordBytes);
 }
 
-void ZooState::set_change_listener(std::function<void(std::string_view)> listener) {
+void ZooState::set_change_listener(DataTree::ChangeListener listener) {
   change_listener_ = listener;
   tree_.set_change_listener(std::move(listener));
 }

@@ -120,7 +120,7 @@ class ZooState {
     ZnodeRecord node_;  // reused, so its data buffer is allocated once
   };
 
-  void set_change_listener(std::function<void(std::string_view key)> listener);
+  void set_change_listener(DataTree::ChangeListener listener);
 
   // The whole state as one string (a snapshot) and back. restore() leaves the
   // state unchanged and returns false if `bytes` is malformed.
@@ -146,7 +146,7 @@ class ZooState {
   uint64_t sessions_hash_ = 0;
   int64_t last_applied_zxid_ = 0;
   uint64_t inconsistencies_ = 0;
-  std::function<void(std::string_view)> change_listener_;
+  DataTree::ChangeListener change_listener_;
 };
 
 // Znode record encoding (Stat, data, ACL), shared with the durable store.

@@ -232,6 +232,21 @@ ReplicaOptions solo_options(const testing::TempDir& dir) {
   return options;
 }
 
+// Carries out every Ready the node has.
+void carry_out_readies(DurableReplica& replica) {
+  ReplicaOutput out;
+  while (replica.node().has_ready()) ASSERT_TRUE(replica.step(&out).is_ok());
+}
+
+// Ticks a single voter until it leads an established epoch.
+bool elect_solo(DurableReplica& replica) {
+  for (int tick = 0; tick < 50 && !replica.node().epoch_established(); ++tick) {
+    replica.node().tick();
+    carry_out_readies(replica);
+  }
+  return replica.node().epoch_established();
+}
+
 // The tree records on disk are a checkpoint: a znode set many times is not
 // written each time, the tree on disk trails the applied state by at most
 // tree_checkpoint_entries, and a restart without a flush replays the rest
@@ -242,15 +257,8 @@ TEST(DurableReplica, TheTreeOnDiskIsACheckpointThatTrailsAndRestartReplaysTheRes
   options.tree_checkpoint_entries = 50;
   std::unique_ptr<DurableReplica> replica;
   ASSERT_TRUE(DurableReplica::open(options, &replica).is_ok());
-  auto run_steps = [&] {
-    ReplicaOutput out;
-    while (replica->node().has_ready()) ASSERT_TRUE(replica->step(&out).is_ok());
-  };
-  for (int tick = 0; tick < 50 && !replica->node().epoch_established(); ++tick) {
-    replica->node().tick();
-    run_steps();
-  }
-  ASSERT_TRUE(replica->node().epoch_established());
+  auto run_steps = [&] { carry_out_readies(*replica); };
+  ASSERT_TRUE(elect_solo(*replica));
   auto propose = [&](const Txn& txn) {
     ASSERT_EQ(replica->node().propose(encode_txn(txn)), consensus::ProposeResult::kAccepted);
     run_steps();
@@ -283,6 +291,35 @@ TEST(DurableReplica, TheTreeOnDiskIsACheckpointThatTrailsAndRestartReplaysTheRes
   EXPECT_GE(replica->applied().index, applied.index);
   EXPECT_EQ(replica->state().get_data("/hot", AuthContext{}).data, "120");
   EXPECT_EQ(replica->state().get_data("/hot", AuthContext{}).stat.version, 120);
+}
+
+// Large records do not wait for the checkpoint: past max_deferred_tree_bytes
+// they go with the next write, so no single write grows large.
+TEST(DurableReplica, LargeTreeRecordsAreWrittenOnceTheirBytesAddUp) {
+  testing::TempDir dir;
+  ReplicaOptions options = solo_options(dir);
+  options.tree_checkpoint_entries = 1'000'000;
+  options.max_deferred_tree_changes = 1'000'000;
+  options.max_deferred_tree_bytes = 10'000;
+  std::unique_ptr<DurableReplica> replica;
+  ASSERT_TRUE(DurableReplica::open(options, &replica).is_ok());
+  auto run_steps = [&] { carry_out_readies(*replica); };
+  ASSERT_TRUE(elect_solo(*replica));
+  const LogPosition start = replica->storage().applied();
+  const std::string value(4096, 'v');
+  for (int i = 0; i < 2; ++i) {
+    const Txn txn = fixtures::create_txn("/big" + std::to_string(i), value, i + 1);
+    ASSERT_EQ(replica->node().propose(encode_txn(txn)), consensus::ProposeResult::kAccepted);
+    run_steps();
+  }
+  EXPECT_EQ(replica->storage().applied(), start) << "8 KiB wait for the checkpoint";
+  for (int i = 2; i < 4; ++i) {
+    const Txn txn = fixtures::create_txn("/big" + std::to_string(i), value, i + 1);
+    ASSERT_EQ(replica->node().propose(encode_txn(txn)), consensus::ProposeResult::kAccepted);
+    run_steps();
+  }
+  EXPECT_GT(replica->storage().applied().index, start.index)
+      << "past 10,000 bytes the records went with a write";
 }
 
 // The two halves of a step with the write done by a GroupCommitter's thread,

@@ -151,7 +151,7 @@ TEST(TreeSnapshot, ChangeListenerNamesTheTouchedRecords) {
   const SessionId s = h.open_session();
   ASSERT_EQ(h.error(s, create_op("/a")), ErrorCode::kOk);
   std::set<std::string> touched;
-  h.state().set_change_listener([&](std::string_view key) { touched.emplace(key); });
+  h.state().set_change_listener([&](std::string_view key, size_t) { touched.emplace(key); });
   ASSERT_EQ(h.error(s, create_op("/a/b", "", CreateMode::kEphemeral)), ErrorCode::kOk);
   EXPECT_EQ(touched, (std::set<std::string>{"/a", "/a/b", ZooState::session_key(s)}));
   touched.clear();
