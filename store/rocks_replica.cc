@@ -45,12 +45,15 @@ StorageStatus DurableReplica::recover() {
   return StorageStatus::ok();
 }
 
-StorageStatus DurableReplica::step(ReplicaOutput* out, const EarlySender& send_early) {
+StorageStatus DurableReplica::step(ReplicaOutput* out, const BeforeWrite& before_write) {
   *out = ReplicaOutput();
   const WriteBatch* batch = nullptr;
   ReplicaOutput now;
   StorageStatus status = start_step(&batch, &now);
-  if (send_early) send_early(std::exchange(now.messages, {}));
+  if (before_write) {
+    before_write(now);
+    now = ReplicaOutput();
+  }
   if (status.is_ok() && batch != nullptr) {
     status = finish_step(batch->empty() ? StorageStatus::ok() : storage_->write(*batch), out);
   }

@@ -89,12 +89,12 @@ class DurableReplica {
   RocksStorage& storage() { return *storage_; }
 
   // Carries out the pending Ready, or the node's next one. Returns ok with
-  // nothing to do when there is none. The Ready's early messages (see
-  // start_step) go to `send_early` before the write; without one they lead
-  // `out->messages`. On a storage failure the Ready stays pending and `*out`
-  // holds only what start_step carried out before the write.
-  using EarlySender = std::function<void(std::vector<consensus::Message> messages)>;
-  StorageStatus step(ReplicaOutput* out, const EarlySender& send_early = {});
+  // nothing to do when there is none. What start_step hands out before the
+  // write (early messages, committed entries applied) goes to `before_write`
+  // while the write waits; without one it joins `*out`, early messages first.
+  // On a storage failure the Ready stays pending and `*out` holds only that.
+  using BeforeWrite = std::function<void(ReplicaOutput& now)>;
+  StorageStatus step(ReplicaOutput* out, const BeforeWrite& before_write = {});
 
   // step() in two halves, for a runtime that carries out what it can while
   // the write is under way (or syncs on another thread, a GroupCommitter).

@@ -444,16 +444,11 @@ bool NodeServer::step_once() {
   // What needs no sync is carried out first: a leader's appends leave, so
   // the followers' syncs overlap its own, and clients of committed entries
   // are answered, so they do not wait for the sync of newer ones.
-  const store::WriteBatch* batch = nullptr;
-  store::ReplicaOutput now;
-  store::StorageStatus status = replica_->start_step(&batch, &now);
-  send_to_peers(now.messages);
-  answer_applied(now);
   store::ReplicaOutput out;
-  if (status.is_ok() && batch != nullptr) {
-    status = replica_->finish_step(
-        batch->empty() ? store::StorageStatus::ok() : replica_->storage().write(*batch), &out);
-  }
+  const store::StorageStatus status = replica_->step(&out, [this](store::ReplicaOutput& now) {
+    send_to_peers(now.messages);
+    answer_applied(now);
+  });
   if (!status.is_ok()) {
     log("cannot persist: " + status.to_string() + "; retrying in " +
         std::to_string(kStalledRetryMs) + " ms");
