@@ -485,7 +485,15 @@ void Node::compact(LogIndex applied_index, size_t retain_entries) {
   snapshot_ = Snapshot{applied_index, *zxid, ""};
   const LogIndex keep_from =
       applied_index > retain_entries ? applied_index - retain_entries + 1 : 1;
-  while (!log_.empty() && log_.front().index < keep_from && log_.front().index <= applied_index) {
+  free_before_ = std::max(free_before_, std::min(keep_from, applied_index + 1));
+  free_compacted_entries();
+}
+
+// Entries stay in the log, readable, until freed: a log that starts earlier
+// than the compaction allows is still a correct log.
+void Node::free_compacted_entries() {
+  for (size_t freed = 0; freed < kEntriesFreedPerStep; ++freed) {
+    if (log_.empty() || log_.front().index >= free_before_) return;
     zxid_before_log_ = log_.front().zxid;
     log_.pop_front();
     ++log_start_;
@@ -1088,6 +1096,7 @@ void Node::advance(const Ready& ready) {
   if (!ready.entries.empty())
     persisted_index_ = std::max(persisted_index_, ready.entries.back().index);
   if (role_ == Role::kLeader && maybe_advance_commit()) commit_notice_pending_ = true;
+  free_compacted_entries();
 }
 
 }  // namespace warden::consensus

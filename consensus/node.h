@@ -56,6 +56,9 @@ enum class PlantedBug : uint8_t {
 // A follower that lost its leader's connection campaigns within this many
 // ticks (Node::peer_connection_lost).
 inline constexpr int kQuickElectionTicks = 3;
+// Compacted entries freed per compact() or advance() (about 0.7 ms of
+// frees, cache misses mostly; see Node::compact).
+inline constexpr size_t kEntriesFreedPerStep = 4096;
 
 struct Config {
   NodeId id = kNoNode;
@@ -152,6 +155,8 @@ class Node {
   // (which must be applied) or later (Config::snapshot_source) and no longer
   // needs entries up to it. Keeps `retain_entries` entries behind it so
   // slightly lagging followers get a diff rather than a full snapshot.
+  // The entries it drops are freed kEntriesFreedPerStep at a time, here and
+  // at each advance(): freeing 90,000 at once stalled every node ~15 ms.
   void compact(LogIndex applied_index, size_t retain_entries);
 
   // Output.
@@ -253,6 +258,7 @@ class Node {
   // hint when it rejects an Append, and the leader's next probe point.
   LogIndex last_index_at_or_below(LogIndex bound_index, Zxid bound_zxid) const;
   bool maybe_advance_commit();
+  void free_compacted_entries();
   void maybe_finish_catching_up();
   void on_epoch_established();
   void start_read_round(uint64_t context, NodeId requester);
@@ -295,6 +301,7 @@ class Node {
   std::deque<Entry> log_;                       // entries [log_start_, last_index()]
   LogIndex log_start_ = 1;
   Zxid zxid_before_log_ = 0;      // zxid of entry log_start_ - 1
+  LogIndex free_before_ = 0;      // compacted entries below it are freed a slice at a time
   LogIndex persisted_index_ = 0;  // last index the driver confirmed stable
   LogIndex unstable_from_ = 1;    // first index the driver must (re)write
   LogIndex commit_index_ = 0;

@@ -123,7 +123,7 @@ struct ZooConfig {
   uint16_t admin_port = 8080;
 
   // Warden's own (warden.*).
-  uint64_t compact_every_entries = 100'000;   // compact the log this often
+  uint64_t compact_every_entries = 20'000;    // compact the log this often
   uint64_t retain_entries = 10'000;           // entries kept behind a compaction
   uint32_t snapshot_chunk_bytes = 256 << 10;  // image chunks streamed to lagging nodes
   uint32_t election_timeout_ticks = 10;       // consensus ticks without a leader

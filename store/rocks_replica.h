@@ -48,8 +48,11 @@ struct ReplicaOptions {
   RocksStorageOptions storage;
   consensus::Config consensus;  // snapshot_source is set by the replica
   // Compact once this many entries are applied past the last compaction,
-  // keeping `retain_entries` so slightly lagging followers get a diff.
-  uint64_t compact_every_entries = 100'000;
+  // keeping `retain_entries` so slightly lagging followers get a diff. The
+  // log in memory holds up to the sum of the two (about 7 MiB of 100 B
+  // setData); equal to tree_checkpoint_entries, a compaction needs no tree
+  // checkpoint of its own.
+  uint64_t compact_every_entries = 20'000;
   size_t retain_entries = 10'000;
   size_t tree_chunk_bytes = 256 << 10;
   // The tree on disk may trail the applied state by this many entries: a

@@ -24,8 +24,8 @@ constexpr uint64_t kMaxTotalWalBytes = 64 << 20;
 // Memtables are part of a node's resident memory (RocksDB's defaults allow
 // 64 MiB per column family, twice over while one flushes). A node writes its
 // log and its tree records; these bound both together.
-constexpr size_t kWriteBufferBytes = 16 << 20;
-constexpr size_t kAllWriteBuffersBytes = 32 << 20;
+constexpr size_t kWriteBufferBytes = 8 << 20;
+constexpr size_t kAllWriteBuffersBytes = 16 << 20;
 
 // RocksDB would retry after a full disk on its own timer, and refuse our
 // Resume() as "busy" meanwhile; instead the next write resumes, so recovery
@@ -58,7 +58,7 @@ rocksdb::DBOptions db_options(const RocksStorageOptions& options, bool read_only
   // has to be large enough to flush in big sequential writes.
   db.db_write_buffer_size = kAllWriteBuffersBytes;
   // RocksDB reserves each new WAL's space ahead (1.1 times the smallest
-  // write buffer bound: 17.6 MiB here). A disk that fills up would then take
+  // write buffer bound: 8.8 MiB here). A disk that fills up would then take
   // writes until that reserve ran out and fail at a later, larger write; a
   // node should meet a full disk at the write that fills it, and say so.
   db.allow_fallocate = false;

@@ -171,7 +171,7 @@ TEST(ZooConfig, EveryDefault) {
   EXPECT_TRUE(config.admin_enabled);
   EXPECT_EQ(config.admin_address, "0.0.0.0");
   EXPECT_EQ(config.admin_port, 8080);
-  EXPECT_EQ(config.compact_every_entries, 100'000u);
+  EXPECT_EQ(config.compact_every_entries, 20'000u);
   EXPECT_EQ(config.retain_entries, 10'000u);
   EXPECT_EQ(config.snapshot_chunk_bytes, 256u << 10);
   EXPECT_EQ(config.election_timeout_ticks, 10u);

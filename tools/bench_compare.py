@@ -636,8 +636,9 @@ def parse_args(argv):
                         help="length of the setData phase a lagging node catches up in; "
                              "make it outlast the catch-up (60)")
     parser.add_argument("--snapshot-writes", type=int, default=None,
-                        help="setData taken while the follower is down (120000: more than "
-                             "Warden's log keeps with its default compaction)")
+                        help="setData taken while the follower is down (default 2.5 times "
+                             "warden.compactEveryEntries: more than Warden's log keeps, "
+                             "wherever the last compaction fell)")
     parser.add_argument("--warden-compact-every", type=int, default=None,
                         help="warden.compactEveryEntries for every Warden node, "
                              "warden.retainEntries a tenth of it (default: Warden's own)")
@@ -658,7 +659,10 @@ def parse_args(argv):
             setattr(args, key, value)
     if args.snapshot_writes is None:
         every = args.warden_compact_every or WARDEN_COMPACT_EVERY
-        args.snapshot_writes = int(every * 1.2)
+        # A compaction keeps a tenth of `every` behind it and comes `every`
+        # entries after the last: past 1.5 times `every` the follower's
+        # entries are gone from the leader's log, whatever the phase.
+        args.snapshot_writes = int(every * 2.5)
     unknown = set(args.stages) - set(STAGES)
     if unknown:
         parser.error(f"unknown stages: {', '.join(sorted(unknown))}")
@@ -672,7 +676,7 @@ def int_list(text):
     return [int(item) for item in text.split(",") if item]
 
 
-WARDEN_COMPACT_EVERY = 100_000  # warden.compactEveryEntries' default (retainEntries: 10,000)
+WARDEN_COMPACT_EVERY = 20_000  # warden.compactEveryEntries' default (retainEntries: 10,000)
 FULL = dict(rounds=1, seconds=8.0, sessions=16, in_flight=[1, 4, 16, 64],
             value_bytes=[100, 4096], keys=1000, znodes=1_000_000, watchers=1000,
             watch_keys=10_000, leader_seconds=20.0, snapshot_seconds=60.0, restarts=3,
