@@ -15,9 +15,8 @@ void DurableTree::listen() {
   // Most changes are to records noted already (a hot znode): look before
   // copying the key.
   state_.set_change_listener([this](std::string_view key, size_t record_bytes) {
-    const auto at = changed_keys_.lower_bound(key);
-    if (at != changed_keys_.end() && *at == key) return;
-    changed_keys_.emplace_hint(at, key);
+    if (changed_keys_.find(key) != changed_keys_.end()) return;
+    changed_keys_.emplace(key);
     pending_bytes_ += key.size() + record_bytes;
   });
 }

@@ -12,9 +12,9 @@
 #pragma once
 
 #include <functional>
-#include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "store/rocks_storage.h"
 #include "store/zoo_state.h"
@@ -49,9 +49,17 @@ class DurableTree {
   // Rebuilds `state_` from the storage, left partly built on failure.
   StorageStatus load(RecoveredStorage* recovered);
 
+  // Looks a key up by string_view, without making a string of it.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+
   RocksStorage& storage_;
   ZooState& state_;
-  std::set<std::string, std::less<>> changed_keys_;
+  // Hashed rather than ordered: every applied change looks here, and the
+  // write batch needs no order.
+  std::unordered_set<std::string, KeyHash, std::equal_to<>> changed_keys_;
   size_t pending_bytes_ = 0;
 };
 

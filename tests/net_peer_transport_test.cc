@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -34,7 +35,8 @@ uint16_t free_port() {
 
 class Mesh {
  public:
-  explicit Mesh(int nodes) {
+  explicit Mesh(int nodes, std::function<void(PeerTransportOptions&)> tweak = {})
+      : tweak_(std::move(tweak)) {
     for (NodeId id = 1; id <= static_cast<NodeId>(nodes); ++id) ports_[id] = free_port();
     for (NodeId id = 1; id <= static_cast<NodeId>(nodes); ++id) start(id, kCluster);
   }
@@ -45,6 +47,7 @@ class Mesh {
     options.listen_address = "127.0.0.1";
     options.listen_port = ports_[id];
     for (const auto& [peer, port] : ports_) options.peers.push_back({peer, "127.0.0.1", port});
+    if (tweak_) tweak_(options);
     transports_[id] = std::make_unique<PeerTransport>(
         io_, options, [this, id](Message&& m) { received_[id].push_back(std::move(m)); },
         [this](const std::string& line) { log_.push_back(line); });
@@ -67,6 +70,7 @@ class Mesh {
   }
 
  private:
+  std::function<void(PeerTransportOptions&)> tweak_;
   boost::asio::io_context io_;
   std::map<NodeId, uint16_t> ports_;
   std::map<NodeId, std::unique_ptr<PeerTransport>> transports_;
@@ -130,6 +134,30 @@ TEST(PeerTransport, ASenderReconnectsAfterThePeerRestarts) {
   ASSERT_TRUE(mesh.run_until([&] { return !mesh.received(2).empty(); },
                              [&] { mesh.transport(1).send(heartbeat(2, 1)); }));
   mesh.stop(2);
+  mesh.start(2, kCluster);
+  mesh.received(2).clear();
+  EXPECT_TRUE(mesh.run_until([&] { return !mesh.received(2).empty(); },
+                             [&] { mesh.transport(1).send(heartbeat(2, 2)); }));
+}
+
+// A node that restarts dials its peers; each of them dials it back at once
+// rather than when its backoff runs out (here a minute: the run gives up
+// after 10 s). A restarted follower waited up to 2 s for its leader so.
+TEST(PeerTransport, APeerThatDialsInIsDialledBackAtOnce) {
+  Mesh mesh(2, [](PeerTransportOptions& options) {
+    options.first_redial_ms = 60'000;
+    options.max_redial_ms = 60'000;
+  });
+  ASSERT_TRUE(mesh.run_until([&] { return !mesh.received(2).empty(); },
+                             [&] { mesh.transport(1).send(heartbeat(2, 1)); }));
+  mesh.stop(2);
+  // Node 1 notices the connection ended and waits out its backoff.
+  ASSERT_TRUE(mesh.run_until([&] {
+    const std::vector<std::string>& log = mesh.log();
+    return std::any_of(log.begin(), log.end(), [](const std::string& line) {
+      return line.find("peer 2: lost the connection") != std::string::npos;
+    });
+  }));
   mesh.start(2, kCluster);
   mesh.received(2).clear();
   EXPECT_TRUE(mesh.run_until([&] { return !mesh.received(2).empty(); },

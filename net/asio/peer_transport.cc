@@ -17,8 +17,6 @@ namespace {
 
 constexpr uint32_t kHelloMagic = 0x4e445257;  // "WRDN", little-endian
 constexpr size_t kHelloBytes = 16;
-constexpr int kFirstBackoffMs = 50;
-constexpr int kMaxBackoffMs = 2000;
 
 std::string hello(uint64_t cluster_id, consensus::NodeId self) {
   std::string out;
@@ -39,9 +37,20 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
         peer_(std::move(peer)),
         socket_(transport.io_),
         resolver_(transport.io_),
-        timer_(transport.io_) {}
+        timer_(transport.io_),
+        backoff_ms_(transport.options_.first_redial_ms) {}
 
   void start() { connect(); }
+  // The peer dialled this node, so it is up: a redial waiting out its
+  // backoff happens now. Without this a restarted node waited for the
+  // leader's next attempt, up to 2 s after it was ready.
+  void redial_now() {
+    if (!waiting_) return;
+    waiting_ = false;
+    timer_.cancel();
+    backoff_ms_ = transport_.options_.first_redial_ms;
+    connect();
+  }
   void stop() {
     stopped_ = true;
     error_code ignored;
@@ -81,7 +90,7 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
     connected_ = true;
-    backoff_ms_ = kFirstBackoffMs;
+    backoff_ms_ = transport_.options_.first_redial_ms;
     writes_.pending() = hello(transport_.options_.cluster_id, transport_.options_.self);
     flush();
     watch_for_close();
@@ -119,10 +128,15 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
     error_code ignored;
     socket_.close(ignored);
     timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
-    backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+    backoff_ms_ = std::min(backoff_ms_ * 2, transport_.options_.max_redial_ms);
+    waiting_ = true;
     auto self = shared_from_this();
     timer_.async_wait([self](const error_code& wait_error) {
-      if (!wait_error) self->connect();
+      // Not when redial_now() dialled already (its cancel may come too late
+      // for a timer that had expired).
+      if (wait_error || !self->waiting_) return;
+      self->waiting_ = false;
+      self->connect();
     });
   }
 
@@ -135,7 +149,8 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
   std::array<char, 64> discard_{};
   bool connected_ = false;
   bool stopped_ = false;
-  int backoff_ms_ = kFirstBackoffMs;
+  bool waiting_ = false;  // a redial is due when timer_ fires
+  int backoff_ms_ = transport_.options_.first_redial_ms;
 };
 
 // A connection a peer dialled to this node, for what it sends here.
@@ -213,6 +228,7 @@ class PeerTransport::Incoming : public std::enable_shared_from_this<Incoming> {
       return false;
     }
     sender_ = sender;
+    transport_.peer_dialled_in(sender);
     return true;
   }
 
@@ -281,6 +297,11 @@ void PeerTransport::accept_next() {
     incoming->start();
     accept_next();
   });
+}
+
+void PeerTransport::peer_dialled_in(consensus::NodeId peer) {
+  auto it = outgoing_.find(peer);
+  if (it != outgoing_.end()) it->second->redial_now();
 }
 
 void PeerTransport::send(consensus::Message message) {

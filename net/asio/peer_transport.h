@@ -5,7 +5,8 @@
 // cluster and the sender; one from another cluster, or from a node that is
 // not a member, is closed with a log line. Frames carry checksums
 // (net/peer_codec.h); a bad frame drops the connection, and the sender
-// reconnects with backoff (50 ms doubling to 2 s). Messages to a peer that is
+// reconnects with backoff (by default 50 ms doubling to 2 s), or at once when the peer
+// dials in (it restarted, so it is up). Messages to a peer that is
 // unreachable are dropped, never queued without bound: the consensus core
 // resends what matters.
 //
@@ -42,6 +43,8 @@ struct PeerTransportOptions {
   std::vector<PeerAddress> peers;
   size_t max_frame_bytes = 64 << 20;
   size_t max_queued_bytes = 64 << 20;  // per peer, while a connection is being made
+  int first_redial_ms = 50;            // after a connection fails or ends; doubles
+  int max_redial_ms = 2000;
 };
 
 struct PeerTransportStats {
@@ -84,6 +87,8 @@ class PeerTransport {
   friend class Incoming;
 
   void accept_next();
+  // A peer's hello arrived: it is up, so dialling it need not wait.
+  void peer_dialled_in(consensus::NodeId peer);
 
   boost::asio::io_context& io_;
   PeerTransportOptions options_;

@@ -48,7 +48,9 @@ class WriteQueue {
   void start_now(boost::asio::ip::tcp::socket& socket, Done done) {
     if (!writing_ && !queued_.empty()) {
       boost::system::error_code error;
-      socket.non_blocking(true, error);
+      // Once set it stays (asio keeps the flag; async operations honour
+      // it), so the system call is made once per socket, not per write.
+      if (!socket.non_blocking()) socket.non_blocking(true, error);
       // On any error (would_block included) start() takes over, and reports
       // a real one through `done` as it would have.
       const size_t written = error ? 0 : socket.write_some(boost::asio::buffer(queued_), error);
