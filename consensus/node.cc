@@ -282,7 +282,6 @@ void Node::heard_from_leader(NodeId leader) {
 }
 
 void Node::peer_connection_lost(NodeId peer) {
-  assert(!ready_in_progress_);
   if (role_ != Role::kFollower || peer == kNoNode || peer != leader_) return;
   leader_connection_lost_ = true;
   // Soon, but at a random tick of a few: the other followers lost the same
@@ -296,7 +295,6 @@ void Node::peer_connection_lost(NodeId peer) {
 // Inputs
 
 void Node::tick() {
-  assert(!ready_in_progress_);
   if (role_ == Role::kLeader) {
     if (++ticks_since_heartbeat_ >= config_.heartbeat_interval_ticks) {
       ticks_since_heartbeat_ = 0;
@@ -337,7 +335,6 @@ void Node::tick() {
 }
 
 void Node::step(const Message& m) {
-  assert(!ready_in_progress_);
   // Forwarded proposals and read-index traffic carry no epoch: they are
   // requests between members, not claims about leadership.
   if (m.epoch != 0 && m.epoch > epoch()) {
@@ -420,7 +417,6 @@ void Node::maybe_finish_catching_up() {
 }
 
 ProposeResult Node::propose(std::string data) {
-  assert(!ready_in_progress_);
   if (role_ != Role::kLeader) {
     if (leader_ == kNoNode) return ProposeResult::kNoLeader;
     // Batch with a forward already waiting in this Ready.
@@ -454,7 +450,6 @@ ProposeResult Node::propose(std::string data) {
 }
 
 void Node::read_index(uint64_t context) {
-  assert(!ready_in_progress_);
   if (role_ == Role::kLeader) {
     if (epoch_established_) {
       start_read_round(context, config_.id);
@@ -1093,8 +1088,13 @@ Ready Node::ready() {
 void Node::advance(const Ready& ready) {
   assert(ready_in_progress_);
   ready_in_progress_ = false;
-  if (!ready.entries.empty())
-    persisted_index_ = std::max(persisted_index_, ready.entries.back().index);
+  // Entries of the Ready that a step() since replaced (a follower's log
+  // truncated, an image installed) are not this node's log any more: what
+  // replaced them is in the next Ready, below unstable_from_ no further.
+  if (!ready.entries.empty()) {
+    const LogIndex synced = std::min(ready.entries.back().index, unstable_from_ - 1);
+    persisted_index_ = std::max(persisted_index_, synced);
+  }
   if (role_ == Role::kLeader && maybe_advance_commit()) commit_notice_pending_ = true;
   free_compacted_entries();
 }

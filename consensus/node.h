@@ -24,7 +24,12 @@
 //     }
 //   }
 //
-// Between ready() and advance() the driver must not feed inputs (asserted).
+// Between ready() and advance() (while r is written and synced) the driver
+// may go on feeding inputs: what they change, and the messages they make,
+// wait for the next Ready, which it takes only after advance(r). A driver
+// that syncs on another thread keeps serving meanwhile so, and the next
+// Ready carries everything that came during the sync (group commit).
+// compact() waits for advance(), as ready() does (asserted).
 // Single-threaded: one Node belongs to one thread.
 #pragma once
 
@@ -171,6 +176,9 @@ class Node {
   NodeId voted_for() const { return hard_state_.voted_for; }
   NodeId leader() const { return leader_; }
   LogIndex commit_index() const { return commit_index_; }
+  // The last index of this node's log that the driver said is synced (the
+  // leader counts itself toward a quorum up to it).
+  LogIndex persisted_index() const { return persisted_index_; }
   LogIndex applied_index() const { return applied_index_; }
   LogIndex last_index() const;
   Zxid last_zxid() const;

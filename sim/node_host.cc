@@ -174,13 +174,13 @@ void NodeHost::feed(Input& input) {
 }
 
 void NodeHost::pump() {
-  while (up() && !paused_ && !ready_in_flight_ && !sync_finished_while_paused_) {
+  while (up() && !paused_ && !sync_finished_while_paused_) {
     while (!inputs_.empty()) {
       Input input = std::move(inputs_.front());
       inputs_.pop_front();
       feed(input);
     }
-    if (!node_->has_ready()) return;
+    if (ready_in_flight_ || !node_->has_ready()) return;
     start_ready();
   }
 }

@@ -120,7 +120,9 @@ class NodeHost final : public ServiceHost {
     consensus::Message message;
     ClientRequest request;
   };
-  bool can_process_now() const { return up() && !paused_ && !ready_in_flight_ && inputs_.empty(); }
+  // Inputs are fed during a sync too (the runtime syncs on another thread);
+  // only the next Ready waits for it.
+  bool can_process_now() const { return up() && !paused_ && inputs_.empty(); }
   void pump();
   void feed(Input& input);
   void start_ready();

@@ -45,15 +45,11 @@ StorageStatus DurableReplica::recover() {
   return StorageStatus::ok();
 }
 
-StorageStatus DurableReplica::step(ReplicaOutput* out, const BeforeWrite& before_write) {
+StorageStatus DurableReplica::step(ReplicaOutput* out) {
   *out = ReplicaOutput();
   const WriteBatch* batch = nullptr;
   ReplicaOutput now;
   StorageStatus status = start_step(&batch, &now);
-  if (before_write) {
-    before_write(now);
-    now = ReplicaOutput();
-  }
   if (status.is_ok() && batch != nullptr) {
     status = finish_step(batch->empty() ? StorageStatus::ok() : storage_->write(*batch), out);
   }

@@ -30,7 +30,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,16 +90,15 @@ class DurableReplica {
   const ZooState& state() const { return state_; }
   RocksStorage& storage() { return *storage_; }
 
-  // Carries out the pending Ready, or the node's next one. Returns ok with
-  // nothing to do when there is none. What start_step hands out before the
-  // write (early messages, committed entries applied) goes to `before_write`
-  // while the write waits; without one it joins `*out`, early messages first.
-  // On a storage failure the Ready stays pending and `*out` holds only that.
-  using BeforeWrite = std::function<void(ReplicaOutput& now)>;
-  StorageStatus step(ReplicaOutput* out, const BeforeWrite& before_write = {});
+  // Carries out the pending Ready, or the node's next one, writing on this
+  // thread. Returns ok with nothing to do when there is none. What start_step
+  // hands out before the write (early messages, committed entries applied)
+  // joins `*out`, early messages first. On a storage failure the Ready stays
+  // pending and `*out` holds only that.
+  StorageStatus step(ReplicaOutput* out);
 
-  // step() in two halves, for a runtime that carries out what it can while
-  // the write is under way (or syncs on another thread, a GroupCommitter).
+  // step() in two halves, for a runtime that goes on serving while the write
+  // is under way on another thread (net::NodeServer, with a GroupCommitter).
   // start_step() does the rare synchronous parts (staging and installing an
   // image) and sets `*batch` to what must be written, or to null if there is
   // no Ready. What may be carried out before the write goes to `*now`: the
@@ -110,7 +108,9 @@ class DurableReplica {
   // they are on a quorum's disks, so their clients may be answered now). The
   // caller writes the batch and hands the result to finish_step(), whose
   // `*out` holds the rest (messages, read states, forwarded requests).
-  // Nothing may be fed to node() in between. After a failure either half may
+  // In between, inputs may be fed to node() (consensus/node.h says how the
+  // next Ready carries what they change); start_step() and flush_applied()
+  // wait for finish_step(). After a failure either half may
   // be called again: start_step() hands out the same batch, and nothing it
   // handed out before.
   StorageStatus start_step(const WriteBatch** batch, ReplicaOutput* now);

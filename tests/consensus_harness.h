@@ -127,6 +127,8 @@ struct Replica {
   LogIndex commit_checked = 0;         // committed prefix already cross-checked
   bool invariant_reported = false;     // invariant_failure() already in violations()
   int restarts = 0;
+  bool hold_next_ready = false;  // the next Ready stays unwritten until release_ready()
+  std::optional<Ready> held;     // a Ready being "written": the node takes inputs meanwhile
 };
 
 class Cluster {
@@ -273,14 +275,35 @@ class Cluster {
     if (!replica.node) return;
     constexpr int kMaxReadiesInARow = 1000;
     int readies = 0;
-    while (replica.node->has_ready()) {
+    while (!replica.held && replica.node->has_ready()) {
       if (++readies > kMaxReadiesInARow) {
         violation(id, "has_ready() stays true: Ready never drains");
         return;
       }
-      apply_ready(id, replica);
+      if (replica.hold_next_ready) {
+        // As a runtime that syncs on another thread: the early messages
+        // leave, the rest waits for the write, and inputs go on meanwhile.
+        replica.hold_next_ready = false;
+        replica.held = replica.node->ready();
+        for (Message& message : replica.held->early_messages) send(id, std::move(message));
+        replica.held->early_messages.clear();
+        break;
+      }
+      finish_ready(id, replica, replica.node->ready());
     }
     check_node(id);
+  }
+  // The node's next Ready is taken but not written until release_ready(id).
+  void hold_next_ready(NodeId id) { replicas_.at(id).hold_next_ready = true; }
+  bool holds_ready(NodeId id) const { return replicas_.at(id).held.has_value(); }
+  // Writes the held Ready and carries out the rest of it; the next flush
+  // takes the next one.
+  void release_ready(NodeId id) {
+    Replica& replica = replicas_.at(id);
+    if (!replica.held) return;
+    Ready ready = std::move(*replica.held);
+    replica.held.reset();
+    finish_ready(id, replica, std::move(ready));
   }
   void flush_all() {
     for (NodeId id : up_ids()) flush(id);
@@ -373,6 +396,8 @@ class Cluster {
   void crash(NodeId id) {
     Replica& replica = replicas_.at(id);
     replica.node.reset();
+    replica.held.reset();  // its write never happened
+    replica.hold_next_ready = false;
     replica.applied.clear();
     replica.read_states.clear();
     replica.commit_checked = 0;
@@ -525,8 +550,7 @@ class Cluster {
     return entry != nullptr && entry->zxid == zxid;
   }
 
-  void apply_ready(NodeId id, Replica& replica) {
-    Ready ready = replica.node->ready();
+  void finish_ready(NodeId id, Replica& replica, Ready ready) {
     if (is_empty(ready)) ++empty_readies_;
     for (Message& message : ready.early_messages) send(id, std::move(message));
     if (ready.hard_state) persist_hard_state(id, replica, *ready.hard_state);
@@ -688,7 +712,8 @@ class Cluster {
     }
     const LogIndex disk_last = replica.disk.entries.empty() ? replica.disk.snapshot.last_index
                                                             : replica.disk.entries.back().index;
-    if (n.last_index() != disk_last) {
+    // (While a Ready is being written the node may hold more than its disk.)
+    if (!replica.held && n.last_index() != disk_last) {
       violation(id, "in-memory last index " + std::to_string(n.last_index()) +
                         " differs from the persisted " + std::to_string(disk_last) +
                         " after a full Ready round");

@@ -1092,6 +1092,97 @@ TEST(ConsensusNode, FarBehindFollowerCatchesUpFromASnapshot) {
   EXPECT_NO_VIOLATIONS(cluster);
 }
 
+// ----- Inputs while a Ready is being written ------------------------------------------------
+
+// A runtime that syncs on another thread goes on feeding the node: what that
+// changes, and the acks it makes, wait for the next Ready.
+TEST(ConsensusNode, AFollowerTakesAppendsWhileItsReadyIsWrittenAndAcksThemAfterTheNext) {
+  Cluster cluster(3);
+  const NodeId leader = elect_any(cluster);
+  ASSERT_NE(leader, kNoNode);
+  commit_all(cluster, leader, {"before"});
+  const NodeId follower = others(cluster, leader)[0];
+
+  cluster.hold_next_ready(follower);
+  ASSERT_EQ(cluster.propose(leader, "first"), ProposeResult::kAccepted);
+  cluster.deliver_all();
+  ASSERT_TRUE(cluster.holds_ready(follower));
+  const LogIndex first = cluster.node(leader).last_index();
+  LogIndex acked = 0;
+  cluster.set_send_observer([&](const Message& m) {
+    if (m.from == follower && m.type == MessageType::kAppendResponse && !m.reject)
+      acked = std::max(acked, m.match_index);
+  });
+  ASSERT_EQ(cluster.propose(leader, "second"), ProposeResult::kAccepted);
+  cluster.deliver_all();
+  EXPECT_EQ(cluster.node(follower).last_index(), first + 1) << "the append was taken meanwhile";
+  EXPECT_LT(acked, first) << "nothing is acknowledged while the Ready is being written";
+
+  // The harness checks that every ack is on the sender's disk when sent.
+  cluster.release_ready(follower);
+  EXPECT_EQ(acked, first);
+  cluster.deliver_all();
+  cluster.set_send_observer({});
+  EXPECT_EQ(acked, first + 1);
+  EXPECT_EQ(cluster.node(follower).persisted_index(), first + 1);
+  EXPECT_EQ(cluster.applied(follower), cluster.applied(leader));
+  EXPECT_NO_VIOLATIONS(cluster);
+}
+
+// A follower's unwritten entries from a deposed leader are replaced by the
+// new leader's while its Ready with them is being written: once written,
+// they must not count as its log, or it would count itself toward a quorum
+// for entries it does not hold should it lead next.
+TEST(ConsensusNode, AReadyWhoseEntriesWereReplacedMeanwhileCountsOnlyWhatStillStands) {
+  Cluster cluster(5);
+  const NodeId old_leader = elect_any(cluster);
+  ASSERT_NE(old_leader, kNoNode);
+  commit_all(cluster, old_leader, {"agreed"});
+  const LogIndex agreed = cluster.node(old_leader).last_index();
+  const std::vector<NodeId> rest = others(cluster, old_leader);
+  const NodeId follower = rest[0];
+
+  // Only `follower` hears the old leader's last entries, and is writing them.
+  for (size_t k = 1; k < rest.size(); ++k) cluster.cut(old_leader, rest[k]);
+  cluster.hold_next_ready(follower);
+  ASSERT_EQ(cluster.propose(old_leader, "stale-1"), ProposeResult::kAccepted);
+  ASSERT_EQ(cluster.propose(old_leader, "stale-2"), ProposeResult::kAccepted);
+  cluster.deliver_all();
+  ASSERT_TRUE(cluster.holds_ready(follower));
+  ASSERT_EQ(cluster.node(follower).last_index(), agreed + 2);
+  const std::optional<Zxid> stale_zxid = cluster.node(follower).zxid_at(agreed + 1);
+
+  // The other three elect a leader and replicate to the follower meanwhile.
+  cluster.isolate(old_leader);
+  std::optional<NodeId> new_leader;
+  for (int round = 0; round < 500 && !new_leader; ++round) {
+    cluster.tick_all();
+    cluster.deliver_all();
+    for (size_t k = 1; k < rest.size(); ++k) {
+      if (cluster.node(rest[k]).epoch_established()) new_leader = rest[k];
+    }
+  }
+  ASSERT_TRUE(new_leader);
+  for (int round = 0; round < 20 && cluster.node(follower).zxid_at(agreed + 1) == stale_zxid;
+       ++round) {
+    cluster.tick_all();
+    cluster.deliver_all();
+  }
+  ASSERT_TRUE(cluster.holds_ready(follower));
+  ASSERT_NE(cluster.node(follower).zxid_at(agreed + 1), stale_zxid)
+      << "the stale entries were replaced while the Ready with them was being written";
+
+  cluster.release_ready(follower);
+  EXPECT_EQ(cluster.node(follower).persisted_index(), agreed)
+      << "the stale entries just written are not its log";
+  cluster.flush(follower);
+  EXPECT_EQ(cluster.node(follower).persisted_index(), cluster.node(follower).last_index());
+  cluster.heal();
+  cluster.settle(3);
+  expect_identical_logs(cluster, 1);
+  EXPECT_NO_VIOLATIONS(cluster);
+}
+
 // Freeing a large compacted prefix at once stalled every node for ~15 ms;
 // compact() frees one slice, each advance() the next, and the log reads the
 // same meanwhile.

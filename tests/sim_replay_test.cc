@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
         BugCase{SimBug::kVoteTwice, 1, {"one-leader-per-epoch"}},
         BugCase{SimBug::kCommitWithoutQuorum, 1, {"committed-lost", "committed-prefix"}},
         BugCase{SimBug::kVoteIgnoresLog, 1, {"committed-lost", "committed-prefix"}},
-        BugCase{SimBug::kCommitOldEpochByCount, 11, {"committed-lost", "committed-prefix"}},
+        BugCase{SimBug::kCommitOldEpochByCount, 31, {"committed-lost", "committed-prefix"}},
         BugCase{SimBug::kSendBeforeFsync, 2, {"committed-lost", "committed-prefix"}}),
     [](const testing::TestParamInfo<BugCase>& info) {
       std::string name = sim_bug_name(info.param.bug);

@@ -135,6 +135,7 @@ std::string NodeServer::open() {
   const ZooConfig& config = options_.config;
   const store::StorageStatus status = store::DurableReplica::open(replica_options(), &replica_);
   if (!status.is_ok()) return "cannot open " + config.data_dir + "/warden: " + status.to_string();
+  committer_ = std::make_unique<store::GroupCommitter>(&replica_->storage());
   store::PipelineConfig pipeline_config;
   pipeline_config.prep.max_data_bytes = config.jute_max_buffer_bytes;
   pipeline_ = std::make_unique<store::WritePipeline>(static_cast<store::PipelineHost&>(*this),
@@ -229,7 +230,7 @@ void NodeServer::schedule_tick() {
 }
 
 void NodeServer::on_tick() {
-  if (!replica_->stalled()) {
+  if (!blocked()) {
     replica_->node().tick();
     pipeline_->on_tick();
     follow_leadership();
@@ -269,13 +270,13 @@ void NodeServer::report_activity() {
 }
 
 void NodeServer::on_peer_message(consensus::Message&& message) {
-  if (replica_->stalled()) return;  // a frozen process would not read it either
+  if (blocked()) return;  // a frozen process would not read it either
   replica_->node().step(message);
   schedule_pump();
 }
 
 void NodeServer::on_peer_lost(consensus::NodeId peer) {
-  if (replica_->stalled()) return;
+  if (blocked()) return;
   replica_->node().peer_connection_lost(peer);
   schedule_pump();
 }
@@ -307,7 +308,7 @@ ServerFacts NodeServer::facts() const {
   f.watches = &sessions_->watches();
   f.mode = mode();
   f.leader_id = node.leader();
-  f.stalled = replica_->stalled();
+  f.stalled = blocked();
   f.catching_up = node.catching_up();
   f.epoch = node.epoch();
   f.commit_index = node.commit_index();
@@ -401,14 +402,14 @@ void NodeServer::pump() {
   if (pumping_) return;  // host calls made while pumping are fed by the loop below
   pumping_ = true;
   do {
-    if (!replica_->stalled()) {
+    if (!blocked()) {
       feed_deferred();
     } else if (!retry_due_) {
       break;  // a stalled node retries on its timer, not on every input
     }
     retry_due_ = false;
   } while (step_once());
-  if (replica_->stalled()) fail_deferred_writes();
+  if (blocked()) fail_deferred_writes();
   notice_leader_change();
   pumping_ = false;
 }
@@ -440,36 +441,59 @@ void NodeServer::fail_deferred_writes() {
 }
 
 bool NodeServer::step_once() {
+  if (write_in_flight_) return false;  // the next Ready follows its completion
   if (!replica_->stalled() && !replica_->node().has_ready()) return false;
   // What needs no sync is carried out first: a leader's appends leave, so
   // the followers' syncs overlap its own, and clients of committed entries
   // are answered, so they do not wait for the sync of newer ones.
-  store::ReplicaOutput out;
-  const store::StorageStatus status = replica_->step(&out, [this](store::ReplicaOutput& now) {
-    send_to_peers(now.messages);
-    answer_applied(now);
-  });
+  const store::WriteBatch* batch = nullptr;
+  store::ReplicaOutput now;
+  const store::StorageStatus status = replica_->start_step(&batch, &now);
+  send_to_peers(now.messages);
+  answer_applied(now);
   if (!status.is_ok()) {
-    log("cannot persist: " + status.to_string() + "; retrying in " +
-        std::to_string(kStalledRetryMs) + " ms");
-    if (!retry_scheduled_) {
-      retry_scheduled_ = true;
-      auto timer = std::make_shared<asio::steady_timer>(io_);
-      timer->expires_after(std::chrono::milliseconds(kStalledRetryMs));
-      timer->async_wait([this, timer](const error_code&) {
-        retry_scheduled_ = false;
-        retry_due_ = true;
-        pump();
-      });
-    }
+    stall(status);
     return false;
   }
+  if (batch == nullptr) return false;
+  if (batch->empty()) {
+    finish_write(store::StorageStatus::ok());
+    return true;
+  }
+  write_in_flight_ = true;
+  committer_->submit(*batch, [this](const store::StorageStatus& write_status) {
+    asio::post(io_, [this, write_status] {
+      write_in_flight_ = false;
+      finish_write(write_status);
+      pump();
+    });
+  });
+  return false;
+}
+
+void NodeServer::finish_write(const store::StorageStatus& write_status) {
+  store::ReplicaOutput out;
+  const store::StorageStatus status = replica_->finish_step(write_status, &out);
+  if (!status.is_ok()) return stall(status);
   handle_output(out);
   if (replica_->log_compactions() != compactions_seen_) {
     compactions_seen_ = replica_->log_compactions();
     return_free_memory();
   }
-  return true;
+}
+
+void NodeServer::stall(const store::StorageStatus& status) {
+  log("cannot persist: " + status.to_string() + "; retrying in " + std::to_string(kStalledRetryMs) +
+      " ms");
+  if (retry_scheduled_) return;
+  retry_scheduled_ = true;
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  timer->expires_after(std::chrono::milliseconds(kStalledRetryMs));
+  timer->async_wait([this, timer](const error_code&) {
+    retry_scheduled_ = false;
+    retry_due_ = true;
+    pump();
+  });
 }
 
 void NodeServer::send_to_peers(std::vector<consensus::Message>& messages) {

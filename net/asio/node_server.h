@@ -31,6 +31,7 @@
 #include "net/asio/peer_transport.h"
 #include "net/client_sessions.h"
 #include "net/zoo_config.h"
+#include "store/rocks_group_commit.h"
 #include "store/rocks_replica.h"
 #include "store/session_tracker.h"
 #include "store/write_pipeline.h"
@@ -103,6 +104,11 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   void handle_output(store::ReplicaOutput& out);
   void feed_deferred();
   void fail_deferred_writes();
+  // Stalled by a failed write (a full disk): inputs wait, as a frozen
+  // process's would. Not while a write is merely under way.
+  bool blocked() const { return replica_->stalled() && !write_in_flight_; }
+  void finish_write(const store::StorageStatus& write_status);
+  void stall(const store::StorageStatus& status);
   void answer_syncs();
   void follow_leadership();
   // Tells the client layer when the leader it relied on is gone.
@@ -114,6 +120,10 @@ class NodeServer final : private ClientSessionsHost, private store::PipelineHost
   boost::asio::steady_timer tick_timer_;
   boost::asio::ip::tcp::acceptor client_acceptor_;
   std::unique_ptr<store::DurableReplica> replica_;
+  // Writes and syncs each Ready on its own thread while this one goes on
+  // serving; destroyed before replica_ (it writes what is queued first).
+  std::unique_ptr<store::GroupCommitter> committer_;
+  bool write_in_flight_ = false;
   std::unique_ptr<PeerTransport> peers_;
   std::unique_ptr<store::WritePipeline> pipeline_;
   std::unique_ptr<ClientSessions> sessions_;
