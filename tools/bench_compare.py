@@ -724,6 +724,7 @@ def main(argv=None):
                     bench_binary=source_binary, bench_json=run.bench.json,
                     bench_options=sorted(run.bench.options), settings=run.settings,
                     fault_load=FAULT_LOAD, read_percent=READ_PERCENT, full_defaults=FULL,
+                    warden_default_compact_every=WARDEN_COMPACT_EVERY,
                     wall_seconds=time.monotonic() - run.started, results=run.results)
     written = report.write_outputs(finished, args.output)
     print(report.summary(finished), flush=True)

@@ -524,9 +524,10 @@ def snapshot_section(run):
     o = run["options"]
     first = next(iter(snapshot.values()))
     every = o.get("warden_compact_every")
+    default_every = run.get("warden_default_compact_every", 20_000)
     compaction = (f"`warden.compactEveryEntries={every}`, `warden.retainEntries="
                   f"{max(1, every // 10)}`" if every else
-                  "its defaults, `warden.compactEveryEntries=100000`, "
+                  f"its defaults, `warden.compactEveryEntries={default_every}`, "
                   "`warden.retainEntries=10000`")
     lines = ["## Write latency while a lagging node receives a snapshot", "",
              f"On the ensemble holding {o['znodes']:,} znodes: setData (100 B, {sessions} "
