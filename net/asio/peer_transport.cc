@@ -37,8 +37,7 @@ class PeerTransport::Outgoing : public std::enable_shared_from_this<Outgoing> {
         peer_(std::move(peer)),
         socket_(transport.io_),
         resolver_(transport.io_),
-        timer_(transport.io_),
-        backoff_ms_(transport.options_.first_redial_ms) {}
+        timer_(transport.io_) {}
 
   void start() { connect(); }
   // The peer dialled this node, so it is up: a redial waiting out its
